@@ -1,0 +1,60 @@
+namespace CvLearn.Core.Data;
+
+/// <summary>
+/// A set of labelled images stored NCHW as float32 (raw pixel values 0–255 until preprocessed).
+/// </summary>
+public sealed class LabeledImages
+{
+    public LabeledImages(float[] pixels, int[] labels, int channels, int height, int width, int classes, IReadOnlyList<string>? classNames = null)
+    {
+        int sampleSize = channels * height * width;
+        if (sampleSize <= 0) throw new ArgumentException("Image dimensions must be positive.");
+        if (pixels.Length != labels.Length * sampleSize)
+            throw new ArgumentException($"{pixels.Length} pixel values do not match {labels.Length} images of {channels}×{height}×{width}.");
+        foreach (int y in labels)
+            if ((uint)y >= (uint)classes) throw new ArgumentException($"Label {y} is outside [0, {classes}).");
+        Pixels = pixels;
+        Labels = labels;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        Classes = classes;
+        ClassNames = classNames ?? Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    public float[] Pixels { get; }
+    public int[] Labels { get; }
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public int Classes { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public int Count => Labels.Length;
+    public int SampleSize => Channels * Height * Width;
+
+    /// <summary>Shape of one image, (C, H, W).</summary>
+    public int[] ImageShape => [Channels, Height, Width];
+
+    /// <summary>One image's pixels.</summary>
+    public ReadOnlySpan<float> Image(int index) => Pixels.AsSpan(index * SampleSize, SampleSize);
+
+    /// <summary>A new set holding the images at <paramref name="indices"/> (copied), in that order.</summary>
+    public LabeledImages Subset(ReadOnlySpan<int> indices)
+    {
+        var px = new float[indices.Length * SampleSize];
+        var lb = new int[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            Image(indices[i]).CopyTo(px.AsSpan(i * SampleSize, SampleSize));
+            lb[i] = Labels[indices[i]];
+        }
+        return new LabeledImages(px, lb, Channels, Height, Width, Classes, ClassNames);
+    }
+
+    /// <summary>The first <paramref name="count"/> images (or all of them when there are fewer).</summary>
+    public LabeledImages Take(int count)
+    {
+        int n = Math.Min(count, Count);
+        return new LabeledImages(Pixels.AsSpan(0, n * SampleSize).ToArray(), Labels.AsSpan(0, n).ToArray(), Channels, Height, Width, Classes, ClassNames);
+    }
+}
