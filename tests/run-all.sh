@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests need (Debian packages, npm packages
+# for the gRPC interop peers), then builds and tests every project of the solution in Release mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || need_apt+=(python3-grpcio)
+/usr/bin/python3 -c 'import grpc_tools' 2>/dev/null || need_apt+=(python3-grpc-tools)
+/usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || need_apt+=(python3-protobuf)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ -f tests/interop/setup.sh ]; then
+  bash tests/interop/setup.sh
+fi
+
+echo "== dotnet test (Release)"
+dotnet test CvLearn.Distributed.sln -c Release --logger "console;verbosity=minimal" "$@"

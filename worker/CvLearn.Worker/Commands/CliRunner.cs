@@ -1,0 +1,58 @@
+using System.CommandLine;
+
+namespace CvLearn.Worker.Commands;
+
+/// <summary>Parses, reports parse errors with exit code 2 (bad input), runs the chosen command.</summary>
+public static class CliRunner
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int BadInput = 2;
+
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            var command = result.CommandResult.Command;
+            string path = ReferenceEquals(command, root) ? root.Name : $"{root.Name} {command.Name}";
+            Console.Error.WriteLine($"Run '{path} --help' for usage.");
+            return BadInput;
+        }
+        return await result.InvokeAsync();
+    }
+
+    /// <summary>
+    /// Runs a command body, turning bad input into exit code 2 with a message, cancellation into 130, and
+    /// anything else into exit code 1 with the exception's message (no stack trace unless CVLEARN_DEBUG is set).
+    /// </summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Exception ex) when (IsBadInput(ex))
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled.");
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"failed: {ex.Message}");
+            if (Environment.GetEnvironmentVariable("CVLEARN_DEBUG") is not null) Console.Error.WriteLine(ex);
+            return Failure;
+        }
+    }
+
+    /// <summary>Argument errors, missing files and malformed inputs are the user's to fix: exit code 2.</summary>
+    private static bool IsBadInput(Exception ex) =>
+        ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException
+        || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "ModelSpecException";
+}
