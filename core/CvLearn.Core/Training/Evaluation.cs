@@ -37,7 +37,8 @@ public static class Evaluation
         if (destination.Length != data.Count * c)
             throw new ArgumentException($"Destination holds {destination.Length} floats but {data.Count} images × {c} classes = {data.Count * c} are needed.", nameof(destination));
         Tensor<float>? buffer = null;
-        int[] shape = BatchShape(network);
+        Span<int> shape = network.InputShape.Length < MaxStackRank ? stackalloc int[network.InputShape.Length + 1] : new int[network.InputShape.Length + 1];
+        BatchShape(network, shape);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
@@ -57,7 +58,8 @@ public static class Evaluation
         int total = indices?.Length ?? data.Count;
         if (total == 0) throw new ArgumentException("Cannot measure accuracy on an empty image set.", nameof(data));
         int c = network.Classes;
-        int[] shape = BatchShape(network);
+        Span<int> shape = network.InputShape.Length < MaxStackRank ? stackalloc int[network.InputShape.Length + 1] : new int[network.InputShape.Length + 1];
+        BatchShape(network, shape);
         long correct = 0;
         for (int start = 0; start < total; start += batchSize)
         {
@@ -77,7 +79,7 @@ public static class Evaluation
     /// Copies images <c>indices[start..start+n)</c> (or <c>start..start+n</c>) into <paramref name="buffer"/> resized to
     /// (n, ...InputShape); <paramref name="shape"/> is scratch of rank 1 + input rank.
     /// </summary>
-    internal static Tensor<float> Load(LabeledImages data, int[]? indices, int start, int n, int[] shape, ref Tensor<float>? buffer)
+    internal static Tensor<float> Load(LabeledImages data, int[]? indices, int start, int n, Span<int> shape, ref Tensor<float>? buffer)
     {
         shape[0] = n;
         var x = Tensor<float>.Ensure(ref buffer, shape);
@@ -93,9 +95,15 @@ public static class Evaluation
     internal static int[] BatchShape(Network<float> network)
     {
         var shape = new int[network.InputShape.Length + 1];
-        network.InputShape.CopyTo(shape, 1);
+        BatchShape(network, shape);
         return shape;
     }
+
+    /// <summary>Writes (0, ...InputShape) into <paramref name="shape"/> (rank + 1 long).</summary>
+    internal static void BatchShape(Network<float> network, Span<int> shape) => network.InputShape.CopyTo(shape[1..]);
+
+    // Input ranks are small (C, H, W); a stack buffer avoids allocating the batch shape per call.
+    private const int MaxStackRank = 8;
 
     internal static void Check(Network<float> network, LabeledImages data, int batchSize)
     {
