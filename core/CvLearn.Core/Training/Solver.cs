@@ -18,9 +18,12 @@ namespace CvLearn.Core.Training;
 public sealed class Solver
 {
     private const double LossSmoothing = 0.1; // weight of the newest minibatch in the smoothed loss
+    // Floor of the divergence reference: a run starting from an already good model (first loss ≈ 0.01) must not
+    // be declared diverged when its loss wobbles to 0.1; 0.5 is below ln 2, any classifier's chance-level loss.
+    private const double MinDivergenceReference = 0.5;
     private const int ShuffleStream = 1;
     private const int SampleStream = 2;
-    private const int ReseedStream = 3;
+    private const int ReseedStreamBase = 16; // + layer index
 
     private readonly LabeledImages _train;
     private readonly LabeledImages _validation;
@@ -100,7 +103,10 @@ public sealed class Solver
     /// Trains until <see cref="SolverOptions.Epochs"/> epochs are done, the loss diverges, the callback answers
     /// Stop, or <paramref name="ct"/> fires (checked between minibatches; the result then says Cancelled and the
     /// network holds the weights of the interrupted epoch — resume from the last epoch-end checkpoint).
-    /// Computation runs on the thread pool; the callback is awaited between epochs.
+    /// Computation runs on the thread pool; the callback is awaited between epochs, after the epoch has been fully
+    /// accounted for (record, best, schedule step), so a checkpoint taken in it resumes exactly.
+    /// <paramref name="progress"/> is called synchronously on the training thread after every minibatch: keep it
+    /// cheap (a <see cref="Progress{T}"/> posts a work item per call).
     /// </summary>
     public async Task<SolverResult> RunAsync(
         Func<EpochEnd, CancellationToken, ValueTask<EpochDecision>>? onEpochEnd,
@@ -219,7 +225,7 @@ public sealed class Solver
         float lr = (float)Schedule.LearningRate;
 
         for (int i = 0; i < Network.Layers.Count; i++)
-            if (Network.Layers[i] is IReseedable r) r.Reseed(SeedStream.DeriveInt(Options.Seed, ReseedStream, epoch * 1000 + i));
+            if (Network.Layers[i] is IReseedable r) r.Reseed(SeedStream.DeriveInt(Options.Seed, ReseedStreamBase + i, epoch));
         SeedStream.For(Options.Seed, ShuffleStream, epoch).Permutation(_order);
 
         int n = _train.Count, batchSize = Options.BatchSize;
@@ -246,8 +252,9 @@ public sealed class Solver
             {
                 _smoothedLoss += LossSmoothing * (loss - _smoothedLoss);
             }
-            if (_smoothedLoss > Options.DivergenceFactor * _initialLoss)
-                return (SolverStatus.Diverged, $"Smoothed loss {_smoothedLoss:G4} exceeded {Options.DivergenceFactor:G4} × the initial loss {_initialLoss:G4} in epoch {epoch}, minibatch {b + 1}; the learning rate is probably too high.", double.NaN);
+            double reference = Math.Max(_initialLoss, MinDivergenceReference);
+            if (_smoothedLoss > Options.DivergenceFactor * reference)
+                return (SolverStatus.Diverged, $"Smoothed loss {_smoothedLoss:G4} exceeded {Options.DivergenceFactor:G4} × the initial loss {_initialLoss:G4} (floored at {MinDivergenceReference}) in epoch {epoch}, minibatch {b + 1}; the learning rate is probably too high.", double.NaN);
 
             UpdateRule.Step(values, grads, lr);
             if (_ema is not null) WeightAverage.Update(_ema, values, WeightAverage.EffectiveDecay(Options.EmaDecay, Iterations));

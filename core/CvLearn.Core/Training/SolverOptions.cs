@@ -28,8 +28,8 @@ public sealed record SolverOptions
     /// <summary>
     /// Divergence threshold, &gt; 1: training stops with <see cref="SolverStatus.Diverged"/> as soon as a
     /// minibatch loss is NaN/∞ or the smoothed loss (exponential average of minibatch losses with weight 0.1
-    /// on the newest, so one unlucky batch does not trigger it) exceeds DivergenceFactor × the first minibatch's
-    /// loss. Default 10: a softmax classifier starts near ln(C), and a loss ten times that means the weights are
+    /// on the newest, so one unlucky batch does not trigger it) exceeds DivergenceFactor × max(first minibatch
+    /// loss, 0.5) — the floor keeps a run that starts from a good model from tripping on small wobbles. Default 10: a softmax classifier starts near ln(C), and a loss ten times that means the weights are
     /// blowing up. <see cref="double.PositiveInfinity"/> keeps only the NaN/∞ check.
     /// </summary>
     public double DivergenceFactor { get; init; } = 10;
