@@ -147,13 +147,13 @@ public sealed class Conv2d<T> : ILayer<T> where T : unmanaged, IFloatingPointIee
     private int OutputSide(string axis, int size)
     {
         int span = size - FilterSize + 2 * Pad;
+        if (span >= 0 && span % Stride == 0) return span / Stride + 1;
+        // The message is built only on failure: Forward validates every minibatch and must not allocate.
         string formula = $"({axis} − F + 2P)/S + 1 = ({size} − {FilterSize} + {2 * Pad})/{Stride} + 1";
         if (span < 0)
             throw new ArgumentException(
                 $"conv2d '{Name}': {formula} is negative: the {FilterSize}×{FilterSize} filter is larger than the padded input ({size + 2 * Pad}); use a smaller filter or more padding.");
-        if (span % Stride != 0)
-            throw new ArgumentException($"conv2d '{Name}': {formula} is not an integer; change filter size, padding or stride.");
-        return span / Stride + 1;
+        throw new ArgumentException($"conv2d '{Name}': {formula} is not an integer; change filter size, padding or stride.");
     }
 
     /// <summary>

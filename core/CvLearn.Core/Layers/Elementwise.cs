@@ -4,8 +4,8 @@ namespace CvLearn.Core.Layers;
 
 /// <summary>
 /// Branch-free SIMD kernels for the piecewise activations, which TensorPrimitives cannot express (it has no select).
-/// Each kernel runs a Vector&lt;T&gt; body and a scalar tail computing the same formula, so float and double agree
-/// with their scalar definitions exactly.
+/// Each kernel runs a Vector&lt;T&gt; body and a scalar tail computing the same formula, so results do not depend on
+/// where an element falls relative to the vector width.
 /// </summary>
 internal static class Elementwise
 {

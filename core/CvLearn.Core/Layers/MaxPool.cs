@@ -140,11 +140,11 @@ public sealed class MaxPool<T> : ILayer<T> where T : unmanaged, IFloatingPointIe
     private int OutputSide(string axis, int size)
     {
         int span = size - Size;
+        if (span >= 0 && span % Stride == 0) return span / Stride + 1;
+        // The message is built only on failure: Forward validates every minibatch and must not allocate.
         string formula = $"({axis} − size)/stride + 1 = ({size} − {Size})/{Stride} + 1";
         if (span < 0)
             throw new ArgumentException($"max-pool '{Name}': {formula} is negative: the {Size}×{Size} window is larger than the input; use a smaller window or remove a pooling layer.");
-        if (span % Stride != 0)
-            throw new ArgumentException($"max-pool '{Name}': {formula} is not an integer; change the window size or stride, or the padding of the convolution before it.");
-        return span / Stride + 1;
+        throw new ArgumentException($"max-pool '{Name}': {formula} is not an integer; change the window size or stride, or the padding of the convolution before it.");
     }
 }
