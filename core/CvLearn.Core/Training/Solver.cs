@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CvLearn.Core.Data;
+using CvLearn.Core.Layers;
 using CvLearn.Core.Models;
 using CvLearn.Core.Optim;
 using CvLearn.Core.Tensors;
@@ -225,7 +226,7 @@ public sealed class Solver
         float lr = (float)Schedule.LearningRate;
 
         for (int i = 0; i < Network.Layers.Count; i++)
-            if (Network.Layers[i] is IReseedable r) r.Reseed(SeedStream.DeriveInt(Options.Seed, ReseedStreamBase + i, epoch));
+            if (Network.Layers[i] is IStochasticLayer r) r.Reseed(SeedStream.DeriveInt(Options.Seed, ReseedStreamBase + i, epoch));
         SeedStream.For(Options.Seed, ShuffleStream, epoch).Permutation(_order);
 
         int n = _train.Count, batchSize = Options.BatchSize;

@@ -5,7 +5,7 @@ using CvLearn.Core.Training;
 namespace CvLearn.Core.Tests.Training.TestDoubles;
 
 /// <summary>Test-only identity layer that records the seeds the Solver gives it (stands in for Dropout).</summary>
-internal sealed class SeedRecorder : ILayer<float>, IReseedable
+internal sealed class SeedRecorder : ILayer<float>, IStochasticLayer
 {
     public List<int> Seeds { get; } = new();
     public string Name => "seeds";
