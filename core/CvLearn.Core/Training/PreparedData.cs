@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using CvLearn.Core.Data;
+
+namespace CvLearn.Core.Training;
+
+/// <summary>
+/// The splits a run trains and evaluates on, preprocessed with statistics fitted on the training split only
+/// (the notes' common pitfall: statistics from validation/test data leak information).
+/// </summary>
+public sealed record PreparedData(
+    string DatasetName,
+    LabeledImages Train,
+    LabeledImages Validation,
+    LabeledImages Test,
+    PreprocessingStats Stats,
+    IReadOnlyList<string> ClassNames)
+{
+    private static readonly ConcurrentDictionary<(string Name, string? Dir), Lazy<Task<Dataset>>> Cache = new();
+
+    /// <summary>Input shape models are built for (after preprocessing, e.g. PCA changes it).</summary>
+    public int[] InputShape => Stats.OutputShape;
+
+    public int Classes => ClassNames.Count;
+
+    /// <summary>
+    /// Loads (once per process: a worker runs many trials on the same data), splits with
+    /// <see cref="TrainingJobSpec.SplitSeed"/>, limits and preprocesses the data for <paramref name="spec"/>.
+    /// </summary>
+    public static async Task<PreparedData> PrepareAsync(TrainingJobSpec spec, CancellationToken ct)
+    {
+        var dataset = await LoadAsync(spec.Dataset, spec.DataDir, ct).ConfigureAwait(false);
+        if (spec.Validation >= dataset.Train.Count)
+            throw new ArgumentException($"validation: {spec.Validation} validation images leave nothing to train on ({dataset.Train.Count} training images in {dataset.Name}).");
+        var split = DataSplit.TrainValidation(dataset.Train, spec.Validation, spec.SplitSeed, spec.TrainLimit);
+        var test = spec.TestLimit is { } limit ? dataset.Test.Take(limit) : dataset.Test;
+        var stats = PreprocessingStats.Fit(split.Train, spec.Preprocessing);
+        return new PreparedData(dataset.Name, stats.Apply(split.Train), stats.Apply(split.Validation), stats.Apply(test), stats, dataset.ClassNames);
+    }
+
+    /// <summary>Loads a dataset by name, caching it for the life of the process.</summary>
+    public static Task<Dataset> LoadAsync(string name, string? dataDir, CancellationToken ct)
+    {
+        var key = (DatasetResolver.Canonical(name), dataDir);
+        var lazy = Cache.GetOrAdd(key, k => new Lazy<Task<Dataset>>(() => new DatasetResolver(k.Dir).LoadAsync(k.Name, CancellationToken.None)));
+        var task = lazy.Value;
+        if (task.IsFaulted || task.IsCanceled) Cache.TryRemove(key, out _); // do not cache a failure (e.g. dataset installed later)
+        return task.WaitAsync(ct);
+    }
+}
