@@ -40,7 +40,7 @@ internal static class ModelSpecParser
 
     private static ModelSpec ParseKnn(string spec, Token body, Token[] options)
     {
-        if (options.Length > 0) throw Error(spec, "knn takes no options.", options[0].Position, options[0].Text.Length);
+        if (options.Length > 0) throw Error(spec, $"knn takes no options, got '{options[0].Text}'.", options[0].Position, options[0].Text.Length);
         var parts = Split(spec, body.Position, body.Text.Length, ':');
         if (parts.Length > 2) throw Error(spec, "knn takes K and an optional distance: knn:K[:l1|l2].", parts[2].Position, parts[2].Text.Length);
         int k = ParseSize(spec, parts[0], "K (the number of neighbours)");
