@@ -54,7 +54,14 @@ public sealed record TrainingJobSpec
 
     public double EmaDecay { get; init; } = 0.999;
     public double DivergenceFactor { get; init; } = 10;
-    public PreprocessingOptions Preprocessing { get; init; } = PreprocessingOptions.Default;
+    /// <summary>
+    /// Preprocessing fitted on the training split: by default mean subtraction and per-channel std normalization
+    /// (raw 0–255 pixels would make the default learning rates far too large).
+    /// </summary>
+    public PreprocessingOptions Preprocessing { get; init; } = DefaultPreprocessing;
+
+    /// <summary>Per-pixel mean subtraction, then division by the per-channel standard deviation.</summary>
+    public static PreprocessingOptions DefaultPreprocessing { get; } = PreprocessingOptions.Default with { Std = StatisticMode.PerChannel };
 
     /// <summary>Checks every field; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()

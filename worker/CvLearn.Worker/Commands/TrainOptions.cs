@@ -26,7 +26,7 @@ public sealed class TrainOptions
     public Option<int> Validation { get; } = new("--validation") { Description = "Validation images held out of the training set.", DefaultValueFactory = _ => DataSplit.DefaultValidationCount };
     public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "Evaluate on at most N test images." };
     public Option<double> Ema { get; } = new("--ema") { Description = "Decay of the running average of the weights evaluated alongside them (0 disables).", DefaultValueFactory = _ => 0.999 };
-    public Option<bool> Normalize { get; } = new("--normalize") { Description = "Also divide by the per-channel standard deviation (after mean subtraction)." };
+    public Option<bool> Normalize { get; } = new("--normalize") { Description = "Divide by the per-channel standard deviation after mean subtraction (statistics from the training split only).", DefaultValueFactory = _ => true };
     public Option<int> Pca { get; } = new("--pca") { Description = "Project onto the top K principal components of the training split (0: off).", DefaultValueFactory = _ => 0 };
     public Option<bool> Whiten { get; } = new("--whiten") { Description = "Whiten after PCA (divide each component by the square root of its eigenvalue)." };
 
@@ -61,7 +61,7 @@ public sealed class TrainOptions
             Validation = r.GetValue(Validation),
             TestLimit = r.GetValue(TestLimit),
             EmaDecay = r.GetValue(Ema),
-            Preprocessing = PreprocessingOptions.Default with
+            Preprocessing = TrainingJobSpec.DefaultPreprocessing with
             {
                 Std = r.GetValue(Normalize) ? StatisticMode.PerChannel : StatisticMode.None,
                 PcaComponents = r.GetValue(Pca),
