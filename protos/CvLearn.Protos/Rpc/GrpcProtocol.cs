@@ -228,6 +228,8 @@ public static class GrpcProtocol
         || name.Equals("te", StringComparison.OrdinalIgnoreCase)
         || name.Equals("host", StringComparison.OrdinalIgnoreCase)
         || name.Equals("connection", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("date", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("server", StringComparison.OrdinalIgnoreCase)
         || name.Equals("user-agent", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("grpc-", StringComparison.OrdinalIgnoreCase);
 
