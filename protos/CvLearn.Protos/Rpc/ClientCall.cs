@@ -44,6 +44,10 @@ internal sealed class ClientCall<TResponse> : IDisposable
                 _deadlineCts.Token.Register(static s => ((CancellationTokenSource)s!).Cancel(), _callCts);
             }
         }
+
+        // A cancelled token only fails the *next* read; resetting the stream is what tells the server
+        // (RST_STREAM CANCEL → its RequestAborted), so abort the response as soon as the call is cancelled.
+        _callCts.Token.Register(static s => ((ClientCall<TResponse>)s!).AbortStream(), this);
     }
 
     public Metadata ResponseHeaders { get; } = new();
@@ -128,6 +132,14 @@ internal sealed class ClientCall<TResponse> : IDisposable
         catch (Exception ex) when (ex is not RpcException)
         {
             throw MapException(ex);
+        }
+    }
+
+    private void AbortStream()
+    {
+        if (_status is null)
+        {
+            Volatile.Read(ref _response)?.Dispose();
         }
     }
 
