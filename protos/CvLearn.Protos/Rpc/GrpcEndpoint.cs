@@ -158,7 +158,16 @@ public sealed class GrpcEndpoint
                 ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
                 : new Status(StatusCode.Cancelled, "Call cancelled by the client");
             await TryCompleteAsync(call, status).ConfigureAwait(false);
-            await handlerTask.ConfigureAwait(false);
+            try
+            {
+                await handlerTask.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Expected (the handler saw its cancellation); the status is already sent.
+                _logger.LogDebug(ex, "Handler of {Method} ended after the call finished with {Status}", path, status);
+            }
+
             return;
         }
 
