@@ -64,7 +64,7 @@ internal sealed class ParameterSpecParser
         if (!Kinds.Contains(kind))
         {
             string? s = NameSuggester.Suggest(kind, Kinds, s_kindAliases);
-            _r.Error(kindPath, $"unknown distribution kind '{kind}'" + (s is null ? string.Empty : $"; did you mean '{s}'?")
+            _r.Error(kindPath, $"unknown distribution kind '{kind}'" + (s is null ? ";" : $"; did you mean '{s}'?")
                 + $" known kinds: {string.Join(", ", Kinds)}, or a plain value for a constant");
             return null;
         }
@@ -215,7 +215,7 @@ internal sealed class ParameterSpecParser
             if (info.Name == ParameterCatalog.Optimizer && !ParameterCatalog.Optimizers.Contains(s))
             {
                 string? sug = NameSuggester.Suggest(s, ParameterCatalog.Optimizers);
-                _r.Error(path, $"unknown optimizer '{s}'" + (sug is null ? string.Empty : $"; did you mean '{sug}'?")
+                _r.Error(path, $"unknown optimizer '{s}'" + (sug is null ? ";" : $"; did you mean '{sug}'?")
                     + $" known: {string.Join(", ", ParameterCatalog.Optimizers)}");
                 return null;
             }
