@@ -13,7 +13,7 @@ public sealed record NarrowingResult(IDistribution Distribution, IReadOnlyList<B
 /// <item>span the top trials' values [min, max] and widen by <see cref="NarrowingOptions.MarginFraction"/> × span on
 /// each side; if narrower than <see cref="NarrowingOptions.MinWidthFraction"/> × W, widen around the centre to that;</item>
 /// <item>border rule: an edge is "hit" when the best trial's value, or at least half of the top values, lie within
-/// <see cref="NarrowingOptions.BorderFraction"/> × W of it. A hit edge is pushed past the old edge by
+/// <see cref="NarrowingOptions.BorderFraction"/> × W of it. A hit edge is pushed past the old edge by at least
 /// <see cref="NarrowingOptions.LogExtensionDecades"/> decades (log) or <see cref="NarrowingOptions.LinearExtensionFraction"/> × W
 /// (linear), limited by the parameter's hard limits (<see cref="ParameterInfo.ExtendMin"/>/<see cref="ParameterInfo.ExtendMax"/>);</item>
 /// <item>an edge that is not hit is clipped to the envelope — the hull of the original config range and every
