@@ -27,14 +27,30 @@ internal static unsafe class Sgemm
     private const int KC = 256;
     /// <summary>Width of one column block; its packed B slice (kc × NC) stays in L2/L3.</summary>
     private const int NC = 3072;
-    /// <summary>Below this m·n·k the fork/join cost of a second thread outweighs the gain.</summary>
-    internal const long ParallelThreshold = 96L * 96 * 96;
+    /// <summary>
+    /// Each thread gets at least this much m·n·k (≈ 2 MFLOP, ~10-20 µs of work); below it the fork/join cost of
+    /// another thread (worse on a loaded machine) outweighs the gain. Measured with `CvLearn.Benchmarks gemm-small`:
+    /// 2 threads lost up to 96³ and won from 128³ on a shared 2-core Zen 5.
+    /// </summary>
+    internal const long MinWorkPerThread = 1L << 20;
 
-    /// <summary>The best kernel this CPU supports.</summary>
-    public static SgemmKernelKind BestKernel { get; } =
-        Avx512F.IsSupported ? SgemmKernelKind.Avx512
-        : Avx2.IsSupported && Fma.IsSupported ? SgemmKernelKind.Avx2
-        : SgemmKernelKind.Portable;
+    /// <summary>
+    /// The kernel <see cref="Gemm.Multiply"/> uses for float: the best this CPU supports, or a slower one named by
+    /// the environment variable CVLEARN_SGEMM_KERNEL (avx512 | avx2 | portable) to benchmark or rule out a path.
+    /// </summary>
+    public static SgemmKernelKind BestKernel { get; } = ChooseKernel(Environment.GetEnvironmentVariable("CVLEARN_SGEMM_KERNEL"));
+
+    private static SgemmKernelKind ChooseKernel(string? requested)
+    {
+        var best = Avx512F.IsSupported ? SgemmKernelKind.Avx512
+            : Avx2.IsSupported && Fma.IsSupported ? SgemmKernelKind.Avx2
+            : SgemmKernelKind.Portable;
+        if (string.IsNullOrEmpty(requested)) return best;
+        if (!Enum.TryParse(requested, ignoreCase: true, out SgemmKernelKind kind) || !Enum.IsDefined(kind))
+            throw new InvalidOperationException($"CVLEARN_SGEMM_KERNEL='{requested}' is not one of avx512, avx2, portable; unset it to use the best kernel.");
+        // Only allow stepping down: a kernel the CPU lacks would fault.
+        return kind <= best ? kind : best;
+    }
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C with the given SIMD kernel (not Portable) and at most
@@ -54,17 +70,20 @@ internal static unsafe class Sgemm
         fixed (float* pc = c)
         {
             var job = new Job(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, kind);
-            job.Partition((long)m * n * k < ParallelThreshold ? 1 : threads);
+            job.Partition(ThreadsFor(m, n, k, threads));
             if (job.Count == 1) job.Run(0);
             else Parallel.For(0, job.Count, new ParallelOptions { MaxDegreeOfParallelism = job.Count }, job.Run);
         }
     }
 
+    private static int ThreadsFor(int m, int n, int k, int threads) =>
+        (int)Math.Clamp((long)m * n * k / MinWorkPerThread, 1, Math.Max(1, threads));
+
     /// <summary>The rowParts × colParts split of C that <see cref="Multiply"/> would use (for tests).</summary>
     internal static (int RowParts, int ColParts) PartitionFor(int m, int n, int k, SgemmKernelKind kind, int threads)
     {
         var job = new Job(false, false, m, n, k, 1f, null, 0, null, 0, 0f, null, 0, kind);
-        job.Partition((long)m * n * k < ParallelThreshold ? 1 : threads);
+        job.Partition(ThreadsFor(m, n, k, threads));
         return (job.RowParts, job.ColParts);
     }
 

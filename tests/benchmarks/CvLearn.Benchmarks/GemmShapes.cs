@@ -15,4 +15,15 @@ internal static class GemmShapes
         ("conv2_im2col_NT", false, true, 64 * 14 * 14, 64, 288),     // cols(12544×288)·Wᵀ(288×64)
         ("square_2048", false, false, 2048, 2048, 2048),
     ];
+
+    /// <summary>Cubes around the size where a second thread starts to pay off.</summary>
+    public static readonly (string Name, bool TransA, bool TransB, int M, int N, int K)[] Small =
+    [
+        ("cube_32", false, false, 32, 32, 32),
+        ("cube_48", false, false, 48, 48, 48),
+        ("cube_64", false, false, 64, 64, 64),
+        ("cube_96", false, false, 96, 96, 96),
+        ("cube_128", false, false, 128, 128, 128),
+        ("batch32_fc_784x256", false, false, 32, 256, 784),
+    ];
 }

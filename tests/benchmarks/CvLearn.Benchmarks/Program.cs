@@ -4,18 +4,20 @@ using CvLearn.Benchmarks;
 using CvLearn.Core.Tensors;
 
 // Usage: CvLearn.Benchmarks gemm [threads] [seconds-per-shape]
+//        CvLearn.Benchmarks gemm-small [threads] [seconds-per-shape]
 // Prints "name GFLOP/s" per shape (best of several timed batches; the machine may be shared, so best-of is the
-// least noisy estimate of what the code can do).
-if (args.Length == 0 || args[0] != "gemm")
+// least noisy estimate of what the code can do). gemm-small runs cubes around the single-thread threshold, to
+// tune Sgemm.ParallelThreshold by comparing a 1-thread and an N-thread run.
+if (args.Length == 0 || (args[0] != "gemm" && args[0] != "gemm-small"))
 {
-    Console.Error.WriteLine("usage: CvLearn.Benchmarks gemm [threads] [seconds-per-shape]");
+    Console.Error.WriteLine("usage: CvLearn.Benchmarks gemm|gemm-small [threads] [seconds-per-shape]");
     return 2;
 }
 int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 double seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1.0;
 Engine.Threads = threads;
 
-foreach (var (name, transA, transB, m, n, k) in GemmShapes.All)
+foreach (var (name, transA, transB, m, n, k) in args[0] == "gemm" ? GemmShapes.All : GemmShapes.Small)
 {
     var rng = new Random(42);
     var a = new float[m * k];
