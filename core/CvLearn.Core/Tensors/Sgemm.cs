@@ -69,12 +69,26 @@ internal static unsafe class Sgemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
-            var job = new Job(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, kind);
-            job.Partition(ThreadsFor(m, n, k, threads));
-            if (job.Count == 1) job.Run(0);
-            else Parallel.For(0, job.Count, new ParallelOptions { MaxDegreeOfParallelism = job.Count }, job.Run);
+            // Reuse this thread's job object so steady-state single-threaded calls allocate nothing. A nested call
+            // on the same thread (a task inlined while waiting) finds it in use and takes a fresh one.
+            var job = _cachedJob is { InUse: false } cached ? cached : new Job();
+            _cachedJob ??= job;
+            job.InUse = true;
+            try
+            {
+                job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, kind);
+                job.Partition(ThreadsFor(m, n, k, threads));
+                if (job.Count == 1) job.Run(0);
+                else Parallel.For(0, job.Count, new ParallelOptions { MaxDegreeOfParallelism = job.Count }, job.RunDelegate);
+            }
+            finally
+            {
+                job.InUse = false;
+            }
         }
     }
+
+    [ThreadStatic] private static Job? _cachedJob;
 
     private static int ThreadsFor(int m, int n, int k, int threads) =>
         (int)Math.Clamp((long)m * n * k / MinWorkPerThread, 1, Math.Max(1, threads));
@@ -82,20 +96,46 @@ internal static unsafe class Sgemm
     /// <summary>The rowParts × colParts split of C that <see cref="Multiply"/> would use (for tests).</summary>
     internal static (int RowParts, int ColParts) PartitionFor(int m, int n, int k, SgemmKernelKind kind, int threads)
     {
-        var job = new Job(false, false, m, n, k, 1f, null, 0, null, 0, 0f, null, 0, kind);
+        var job = new Job();
+        job.Set(false, false, m, n, k, 1f, null, 0, null, 0, 0f, null, 0, kind);
         job.Partition(ThreadsFor(m, n, k, threads));
         return (job.RowParts, job.ColParts);
     }
 
     /// <summary>One GEMM call: arguments, tile geometry and the split of C into per-thread rectangles.</summary>
-    private sealed class Job(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, SgemmKernelKind kind)
+    private sealed class Job
     {
-        private readonly int _mr = kind == SgemmKernelKind.Avx512 ? SgemmKernels.Avx512Mr : SgemmKernels.Avx2Mr;
-        private readonly int _nr = kind == SgemmKernelKind.Avx512 ? SgemmKernels.Avx512Nr : SgemmKernels.Avx2Nr;
-        // MC: rows of A packed at once; mc·KC floats (≈ 192 KB / 120 KB) stay in L2 while B panels stream by.
-        private readonly int _mc = kind == SgemmKernelKind.Avx512 ? 16 * SgemmKernels.Avx512Mr : 20 * SgemmKernels.Avx2Mr;
+        private bool transA, transB;
+        private int m, n, k;
+        private float alpha, beta;
+        private float* a, b, c;
+        private nint lda, ldb, ldc;
+        private SgemmKernelKind kind;
+        private int _mr, _nr, _mc;
         private int _rowParts = 1, _colParts = 1;
+
+        public Job() => RunDelegate = Run;
+
+        /// <summary>Cached delegate to <see cref="Run"/> for Parallel.For.</summary>
+        public Action<int> RunDelegate { get; }
+
+        public bool InUse { get; set; }
+
+        public void Set(bool transA, bool transB, int m, int n, int k, float alpha,
+            float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, SgemmKernelKind kind)
+        {
+            (this.transA, this.transB, this.m, this.n, this.k, this.alpha, this.beta) = (transA, transB, m, n, k, alpha, beta);
+            this.a = a;
+            this.b = b;
+            this.c = c;
+            (this.lda, this.ldb, this.ldc, this.kind) = (lda, ldb, ldc, kind);
+            bool avx512 = kind == SgemmKernelKind.Avx512;
+            _mr = avx512 ? SgemmKernels.Avx512Mr : SgemmKernels.Avx2Mr;
+            _nr = avx512 ? SgemmKernels.Avx512Nr : SgemmKernels.Avx2Nr;
+            // MC: rows of A packed at once; mc·KC floats (≈ 192 KB / 120 KB) stay in L2 while B panels stream by.
+            _mc = avx512 ? 16 * SgemmKernels.Avx512Mr : 20 * SgemmKernels.Avx2Mr;
+            _rowParts = _colParts = 1;
+        }
 
         public int Count => _rowParts * _colParts;
         public int RowParts => _rowParts;
@@ -103,7 +143,8 @@ internal static unsafe class Sgemm
 
         /// <summary>
         /// Chooses a rowParts × colParts grid (product ≤ threads) minimising a per-thread cost model:
-        /// tiles computed (24 "units" per tile·k at FMA throughput) plus elements packed (1 unit each).
+        /// tiles computed (mr·nr/16 "units" per tile and k step, roughly cycles at FMA throughput) plus elements
+        /// packed (1 unit each).
         /// Splitting rows makes every thread pack all of B; splitting columns makes every thread pack all of A.
         /// </summary>
         public void Partition(int threads)

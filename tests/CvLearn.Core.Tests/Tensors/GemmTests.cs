@@ -104,6 +104,19 @@ public class GemmTests
     }
 
     [Fact]
+    public void SingleThreadedFloatCallsDoNotAllocateInSteadyState()
+    {
+        if (Sgemm.BestKernel == SgemmKernelKind.Portable) return; // no SIMD float kernel on this CPU (xunit 2 has no dynamic skip)
+        int m = 50, n = 70, k = 300;
+        var rng = new Random(4);
+        float[] a = Fill(rng, m * k), b = Fill(rng, k * n), c = new float[m * n];
+        for (int i = 0; i < 3; i++) Gemm.Dispatch(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n, Sgemm.BestKernel, 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Gemm.Dispatch(false, true, m, n, k, 1f, a, k, b, k, 0.5f, c, n, Sgemm.BestKernel, 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void PartitionSplitsTrainingShapesAcrossThreads()
     {
         var kind = Sgemm.BestKernel == SgemmKernelKind.Portable ? SgemmKernelKind.Avx2 : Sgemm.BestKernel;
