@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace CvLearn.Core.Tensors;
@@ -181,6 +182,7 @@ internal static unsafe class Sgemm
 
         private static int Split(int tiles, int parts, int index) => (int)((long)tiles * index / parts);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunBlock(int r0, int r1, int c0, int c1)
         {
             int mr = _mr, nr = _nr;

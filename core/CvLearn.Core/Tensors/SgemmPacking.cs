@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -14,6 +15,7 @@ internal static unsafe class SgemmPacking
     /// Packs op(A)[i0..i0+mc, p0..p0+kc] into panels of <paramref name="mr"/> rows. Panel q starts at
     /// dst + q·mr·kc and holds, for each p, the mr values op(A)[i0+q·mr+r, p0+p] (r = 0..mr-1, zero past mc).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(bool transA, float* a, nint lda, int i0, int mc, int p0, int kc, int mr, float* dst)
     {
         for (int ir = 0; ir < mc; ir += mr)
@@ -46,6 +48,7 @@ internal static unsafe class SgemmPacking
     /// Packs op(B)[p0..p0+kc, j0..j0+nc] into panels of <paramref name="nr"/> columns. Panel q starts at
     /// dst + q·nr·kc and holds, for each p, the nr values op(B)[p0+p, j0+q·nr+j] (j = 0..nr-1, zero past nc).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(bool transB, float* b, nint ldb, int p0, int kc, int j0, int nc, int nr, float* dst)
     {
         for (int jr = 0; jr < nc; jr += nr)
