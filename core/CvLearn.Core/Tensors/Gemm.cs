@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CvLearn.Core.Tensors;
 
@@ -10,12 +13,56 @@ namespace CvLearn.Core.Tensors;
 /// </summary>
 public static partial class Gemm
 {
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C. float uses packed AVX-512 / AVX2+FMA kernels on up to
+    /// <see cref="Engine.Threads"/> threads; other types use a portable vectorised path. beta = 0 never reads C
+    /// (it may hold NaN garbage). Results are bit-identical for any thread count.
+    /// </summary>
+    /// <exception cref="ArgumentException">Negative sizes, a leading dimension smaller than the row width, or a span too short.</exception>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        Dispatch(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+            typeof(T) == typeof(float) ? Sgemm.BestKernel : SgemmKernelKind.Portable, Engine.Threads);
+    }
+
+    /// <summary>
+    /// <see cref="Multiply"/> with an explicit kernel choice and thread cap (tests use it to exercise every path and
+    /// to compare thread counts without touching the process-wide <see cref="Engine.Threads"/>).
+    /// <paramref name="kind"/> is ignored for non-float T.
+    /// </summary>
+    internal static void Dispatch<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc,
+        SgemmKernelKind kind, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == T.Zero)
+        {
+            // Nothing to multiply: C = beta·C (BLAS semantics: A and B are not read, beta = 0 does not read C).
+            ScaleRows(m, n, beta, c, ldc);
+            return;
+        }
+        if (typeof(T) == typeof(float) && kind != SgemmKernelKind.Portable)
+        {
+            Sgemm.Multiply(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha),
+                MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb,
+                Unsafe.BitCast<T, float>(beta), MemoryMarshal.Cast<T, float>(c), ldc, kind, threads);
+            return;
+        }
+        GemmGeneric.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+    }
+
+    private static void ScaleRows<T>(int m, int n, T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+        {
+            Span<T> row = c.Slice(i * ldc, n);
+            if (beta == T.Zero) row.Clear();
+            else if (beta != T.One) TensorPrimitives.Multiply(row, beta, row);
+        }
     }
 
     /// <summary>Straightforward triple loop; the definition the fast paths are tested against.</summary>
