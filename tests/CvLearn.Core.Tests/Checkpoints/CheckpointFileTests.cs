@@ -82,6 +82,25 @@ public class CheckpointFileTests
     }
 
     [Fact]
+    public async Task NonSeekableStreamsRoundTripAndDetectTruncation()
+    {
+        var original = SampleCheckpoints.Full(3);
+        byte[] bytes = CheckpointFile.ToBytes(original);
+        SampleCheckpoints.AssertEqual(original, await CheckpointFile.ReadAsync(new NonSeekableStream(bytes)));
+        var ex = await Assert.ThrowsAsync<CheckpointFormatException>(() => CheckpointFile.ReadAsync(new NonSeekableStream(bytes.AsSpan(0, bytes.Length - 1).ToArray()), "net", CancellationToken.None));
+        Assert.Contains($"declares {bytes.Length} bytes but only {bytes.Length - 1}", ex.Message);
+        var trailing = await Assert.ThrowsAsync<CheckpointFormatException>(() => CheckpointFile.ReadAsync(new NonSeekableStream([.. bytes, 1, 2])));
+        Assert.Contains("more data follows", trailing.Message);
+    }
+
+    private sealed class NonSeekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    }
+
+    [Fact]
     public void FileCutInsideHeaderIsTruncated()
     {
         byte[] bytes = CheckpointFile.ToBytes(SampleCheckpoints.Minimal());
