@@ -137,7 +137,14 @@ public static class CheckpointFile
         int got = await stream.ReadAtLeastAsync(header, HeaderSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
         ulong declared = CheckHeader(header.AsSpan(0, got), sourceName);
 
-        using var buffer = new MemoryStream((int)Math.Min(declared, 64L << 20));
+        if (stream.CanSeek)
+        {
+            long actual = stream.Length - stream.Position + HeaderSize;
+            if ((ulong)actual < declared)
+                throw new CheckpointFormatException($"truncated checkpoint: header declares {declared} bytes but only {actual} are present (an interrupted copy or write?).", sourceName);
+        }
+        // Initial capacity bounded: for a non-seekable stream the declared length is not yet proven by real bytes.
+        using var buffer = new MemoryStream((int)Math.Min(declared, stream.CanSeek ? declared : 16UL << 20));
         buffer.Write(header, 0, HeaderSize);
         byte[] chunk = new byte[1 << 20];
         while ((ulong)buffer.Length < declared)

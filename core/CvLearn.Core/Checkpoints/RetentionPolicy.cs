@@ -40,13 +40,16 @@ public sealed record RetentionPolicy(int KeepPerTrial, int? KeepPerExperiment)
         });
         var perTrialRank = new Dictionary<int, int>();
         var delete = new List<string>();
-        for (int rank = 0; rank < candidates.Count; rank++)
+        int keptInExperiment = 0;
+        foreach (var cand in candidates)
         {
-            var cand = candidates[rank];
             int trialRank = perTrialRank.GetValueOrDefault(cand.Trial);
             perTrialRank[cand.Trial] = trialRank + 1;
-            bool keep = trialRank < _keepPerTrial && (_keepPerExperiment is null || rank < _keepPerExperiment);
-            if (!keep && !protectedKeys.Contains(cand.Key)) delete.Add(cand.Key);
+            // Experiment slots go to checkpoints that passed their trial's limit, so a strong trial's surplus does not
+            // crowd out the next trial's best.
+            bool keep = trialRank < _keepPerTrial && (_keepPerExperiment is null || keptInExperiment < _keepPerExperiment);
+            if (keep) keptInExperiment++;
+            else if (!protectedKeys.Contains(cand.Key)) delete.Add(cand.Key);
         }
         return delete;
     }

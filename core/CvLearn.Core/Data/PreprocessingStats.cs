@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CvLearn.Core.Tensors;
 
 namespace CvLearn.Core.Data;
@@ -53,11 +54,20 @@ public sealed class PreprocessingStats
         Std = std;
         Components = components;
         Eigenvalues = eigenvalues;
+        // Per-feature (length D) copies of the statistics, so that normalisation is two SIMD passes per sample
+        // whatever the pooling mode.
+        int hw = height * width;
+        _featureMean = new float[options.Mean == StatisticMode.None ? 0 : d];
+        for (int i = 0; i < _featureMean.Length; i++) _featureMean[i] = MeanAt(i, hw);
+        _featureStd = new float[options.Std == StatisticMode.None ? 0 : d];
+        for (int i = 0; i < _featureStd.Length; i++) _featureStd[i] = StdAt(i, hw);
         _whitenScale = new float[options.Whiten ? eigenvalues.Length : 0];
         for (int j = 0; j < _whitenScale.Length; j++) _whitenScale[j] = (float)(1.0 / Math.Sqrt(eigenvalues[j] + options.Epsilon));
     }
 
     private readonly float[] _whitenScale;
+    private readonly float[] _featureMean;
+    private readonly float[] _featureStd;
 
     public PreprocessingOptions Options { get; }
     public int Channels { get; }
@@ -104,9 +114,8 @@ public sealed class PreprocessingStats
         if (options.Std != StatisticMode.None)
         {
             // Std of the mean-subtracted data: expand the mean to one value per feature, then pool squared deviations.
-            var center = new float[d];
             var meanOnly = new PreprocessingStats(options with { Std = StatisticMode.None, PcaComponents = 0, Whiten = false }, c, train.Height, train.Width, mean, [], [], []);
-            for (int i = 0; i < d; i++) center[i] = meanOnly.MeanAt(i, hw);
+            float[] center = meanOnly._featureMean.Length == d ? meanOnly._featureMean : new float[d];
             float[] variance = Pool(options.Std, x, n, c, hw, center);
             std = new float[variance.Length];
             for (int i = 0; i < std.Length; i++)
@@ -143,7 +152,7 @@ public sealed class PreprocessingStats
 
     /// <summary>
     /// Transforms <paramref name="count"/> raw samples (count·D values) into <paramref name="output"/> (count·<see cref="OutputSize"/> values).
-    /// Allocates one chunk buffer when projecting; used for inference batches too.
+    /// Allocates one chunk buffer when projecting (preprocessing runs once per dataset, not per minibatch).
     /// </summary>
     public void Transform(ReadOnlySpan<float> input, int count, Span<float> output)
     {
@@ -171,7 +180,7 @@ public sealed class PreprocessingStats
                 for (int r = 0; r < rows; r++)
                 {
                     Span<float> row = y.Slice(r * k, k);
-                    for (int j = 0; j < k; j++) row[j] *= _whitenScale[j];
+                    TensorPrimitives.Multiply(row, _whitenScale, row);
                 }
             }
         }
@@ -180,14 +189,12 @@ public sealed class PreprocessingStats
     /// <summary>Subtracts the mean and divides by the std in place, for <paramref name="count"/> samples of D values.</summary>
     private void Normalize(Span<float> x, int count)
     {
-        int d = InputSize, hw = Height * Width;
+        int d = InputSize;
         for (int s = 0; s < count; s++)
         {
             Span<float> sample = x.Slice(s * d, d);
-            if (Options.Mean != StatisticMode.None)
-                for (int i = 0; i < d; i++) sample[i] -= MeanAt(i, hw);
-            if (Options.Std != StatisticMode.None)
-                for (int i = 0; i < d; i++) sample[i] /= StdAt(i, hw);
+            if (Options.Mean != StatisticMode.None) TensorPrimitives.Subtract(sample, _featureMean, sample);
+            if (Options.Std != StatisticMode.None) TensorPrimitives.Divide(sample, _featureStd, sample);
         }
     }
 
