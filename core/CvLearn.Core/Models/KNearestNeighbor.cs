@@ -51,6 +51,9 @@ public sealed class KNearestNeighbor
     /// <summary>Number of memorised training images.</summary>
     public int TrainCount => _labels.Length;
 
+    /// <summary>FLOPs to classify one test image: 2 × TrainCount × Dimension (the distance GEMM, or L1's subtract + sum).</summary>
+    public long FlopsPerTestImage => 2L * TrainCount * Dimension;
+
     /// <summary>Memorises a training set (the pixel array is referenced, not copied: do not modify it afterwards).</summary>
     public void Train(LabeledImages train)
     {

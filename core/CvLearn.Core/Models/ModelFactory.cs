@@ -55,6 +55,11 @@ public static class ModelFactory
         return network;
     }
 
+    /// <summary>A linear classifier (spec linear:softmax / linear:svm): one affine layer and the loss.</summary>
+    public static Network<T> CreateLinearClassifier<T>(LossKind loss, int[] inputShape, int classes, ModelBuildOptions? options = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        CreateNetwork<T>(ModelSpec.Linear(loss), inputShape, classes, options);
+
     /// <summary>Forward FLOPs per image of a network spec (2 × GEMM multiply-adds); training ≈ 3× this.</summary>
     public static long FlopsPerImage(ModelSpec spec, int[] inputShape, int classes) =>
         ArchitecturePlan.Create(spec, inputShape, classes).ForwardFlopsPerImage;

@@ -87,6 +87,15 @@ public class ModelFactoryTests
     }
 
     [Fact]
+    public void LinearClassifierIsOneAffinePlusLoss()
+    {
+        var net = ModelFactory.CreateLinearClassifier<double>(LossKind.Svm, [3, 4, 4], 5);
+        Assert.Single(net.Layers);
+        Assert.Equal(48 * 5 + 5, net.Parameters.Count);
+        Assert.Equal("SvmLoss`1", net.Loss.GetType().Name);
+    }
+
+    [Fact]
     public void InitialSvmLossIsAboutCMinusOne()
     {
         var (x, y) = RandomData(200, [1, 8, 8], 10, seed: 12);
