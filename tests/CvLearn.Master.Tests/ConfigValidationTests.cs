@@ -353,6 +353,16 @@ public class ConfigValidationTests
     }
 
     [Fact]
+    public void LinearLearningRateRange_IsAWarningNotAnError()
+    {
+        var c = SearchConfigParser.Parse(Errorless(o => Space(o)["learning_rate"] = JsonNode.Parse("""{"uniform": [1e-5, 1e-1]}""")), FcOnly);
+        var w = Assert.Single(c.Warnings);
+        Assert.Equal("space.learning_rate.uniform", w.Path);
+        Assert.Contains("{\"log_uniform\": [1e-5, 0.1]}", w.Message);
+        Assert.Empty(SearchConfigParser.Parse(Valid, FcOnly).Warnings);
+    }
+
+    [Fact]
     public void ExperimentNameMustBeFileSafe()
     {
         var e = Single(Errors(o => o["experiment"] = "my search/1"), "experiment");

@@ -11,8 +11,14 @@ namespace CvLearn.Master.Config;
 internal sealed class ConfigReader
 {
     private readonly List<SearchConfigError> _errors = [];
+    private readonly List<SearchConfigError> _warnings = [];
 
     public IReadOnlyList<SearchConfigError> Errors => _errors;
+
+    /// <summary>Legal but probably unintended settings (reported, not fatal).</summary>
+    public IReadOnlyList<SearchConfigError> Warnings => _warnings;
+
+    public void Warn(string path, string message) => _warnings.Add(new SearchConfigError(path, message));
 
     public void Error(string path, string message) => _errors.Add(new SearchConfigError(path, message));
 

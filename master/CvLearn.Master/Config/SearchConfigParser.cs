@@ -72,7 +72,7 @@ public static class SearchConfigParser
             var r = new ConfigReader();
             var config = Read(doc.RootElement, r, new ParameterSpecParser(r, modelSpecValidator));
             if (r.Errors.Count > 0 || config is null) throw new SearchConfigException(r.Errors.ToList(), source);
-            return config;
+            return config with { Warnings = r.Warnings.ToList() };
         }
     }
 
