@@ -353,6 +353,54 @@ public class ConfigValidationTests
     }
 
     [Fact]
+    public void LinearLearningRateRange_IsAWarningNotAnError()
+    {
+        var c = SearchConfigParser.Parse(Errorless(o => Space(o)["learning_rate"] = JsonNode.Parse("""{"uniform": [1e-5, 1e-1]}""")), FcOnly);
+        var w = Assert.Single(c.Warnings);
+        Assert.Equal("space.learning_rate.uniform", w.Path);
+        Assert.Contains("{\"log_uniform\": [1e-5, 0.1]}", w.Message);
+        Assert.Empty(SearchConfigParser.Parse(Valid, FcOnly).Warnings);
+    }
+
+    [Fact]
+    public void SchedulerAndNarrowingOptions_AreParsedAndChecked()
+    {
+        var c = SearchConfigParser.Parse(Errorless(o =>
+        {
+            o["scheduler"] = JsonNode.Parse("""{"median_stopping": true}""");
+            o["narrowing"] = JsonNode.Parse("""{"margin": 0, "border": 0.2, "log_extension_decades": 1}""");
+        }), FcOnly);
+        Assert.Equal(new SchedulerConfig(3, new MedianStoppingConfig(2, 3)), c.Scheduler);
+        Assert.Equal(NarrowingOptions.Default with { MarginFraction = 0, BorderFraction = 0.2, LogExtensionDecades = 1 }, c.Narrowing);
+
+        var errors = Errors(o =>
+        {
+            o["scheduler"] = JsonNode.Parse("""{"divergence_factor": 1, "median_stopping": {"grace_epochs": 0}}""");
+            o["narrowing"] = JsonNode.Parse("""{"border": 0.6, "min_width": 0}""");
+        });
+        Assert.Contains("must be in (1, 1e6]", Single(errors, "scheduler.divergence_factor").Message);
+        Assert.Contains("must be >= 1", Single(errors, "scheduler.median_stopping.grace_epochs").Message);
+        Assert.Contains("must be in [0, 0.49]", Single(errors, "narrowing.border").Message);
+        Assert.Contains("must be in (0, 1]", Single(errors, "narrowing.min_width").Message);
+    }
+
+    [Fact]
+    public async Task LoadAsync_ReadsAFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cvlearn-search-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, Valid);
+        try
+        {
+            var c = await SearchConfigParser.LoadAsync(path, FcOnly);
+            Assert.Equal("fmnist-fc", c.Experiment);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ExperimentNameMustBeFileSafe()
     {
         var e = Single(Errors(o => o["experiment"] = "my search/1"), "experiment");

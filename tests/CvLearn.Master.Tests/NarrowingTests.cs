@@ -155,4 +155,36 @@ public class NarrowingTests
         Assert.False(w.Extended);
         Assert.Contains("last stage", w.Message);
     }
+
+    [Fact]
+    public void Property_NarrowedRangeContainsTopValues_AndRespectsHardLimits()
+    {
+        var cases = new (string Name, IDistribution Prior)[]
+        {
+            ("learning_rate", new LogUniform(1e-6, 1e-1)),
+            ("reg", new LogUniform(1e-8, 1e-2)),
+            ("dropout", new Uniform(0, 0.9)),
+            ("momentum", new Uniform(0.5, 0.99)),
+            ("lr_decay", new Uniform(0.8, 1.0)),
+            ("batch_size", new IntUniform(1, 512)),
+        };
+        var rng = new SplitMix64(2024);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            foreach (var (name, prior) in cases)
+            {
+                int n = 1 + (int)rng.NextInt64(0, 7);
+                var top = Enumerable.Range(0, n).Select(_ => prior.Sample(rng)).ToArray();
+                var r = RangeNarrower.Narrow(name, prior, prior, top, 1, hasNextStage: true, Defaults);
+                var info = ParameterCatalog.Get(name);
+                foreach (var v in top) Assert.True(r.Distribution.Contains(v), $"{name}: {v} not in {r.Distribution.Describe()}");
+                if (r.Distribution is INumericRange range)
+                {
+                    Assert.True(info.IsValid(range.Low) && info.IsValid(range.High), $"{name}: {range.Describe()} outside {info.ValidRange}");
+                    var p = (INumericRange)prior;
+                    if (r.Warnings.Count == 0) Assert.True(range.Low >= p.Low && range.High <= p.High, $"{name}: {range.Describe()} left {p.Describe()} without a border warning");
+                }
+            }
+        }
+    }
 }

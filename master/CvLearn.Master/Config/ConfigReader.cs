@@ -11,8 +11,14 @@ namespace CvLearn.Master.Config;
 internal sealed class ConfigReader
 {
     private readonly List<SearchConfigError> _errors = [];
+    private readonly List<SearchConfigError> _warnings = [];
 
     public IReadOnlyList<SearchConfigError> Errors => _errors;
+
+    /// <summary>Legal but probably unintended settings (reported, not fatal).</summary>
+    public IReadOnlyList<SearchConfigError> Warnings => _warnings;
+
+    public void Warn(string path, string message) => _warnings.Add(new SearchConfigError(path, message));
 
     public void Error(string path, string message) => _errors.Add(new SearchConfigError(path, message));
 
@@ -106,16 +112,16 @@ internal sealed class ConfigReader
         return v;
     }
 
-    public double? Double(Dictionary<string, JsonElement>? o, string parent, string name, double minExclusive, double maxInclusive, string hint)
+    public double? Double(Dictionary<string, JsonElement>? o, string parent, string name, double min, double maxInclusive, string hint, bool minInclusive = false)
     {
         string path = Join(parent, name);
         if (!TryField(o, name, out var e)) return null;
         double? v = Number(e, path, hint);
         if (v is null) return null;
-        if (!(v > minExclusive && v <= maxInclusive))
+        if (!((minInclusive ? v >= min : v > min) && v <= maxInclusive))
         {
-            string upper = double.IsPositiveInfinity(maxInclusive) ? "inf)" : NumberFormat.Short(maxInclusive) + "]";
-            Error(path, $"must be in ({NumberFormat.Short(minExclusive)}, {upper} ({hint}), got {NumberFormat.Short(v.Value)}");
+            string lower = (minInclusive ? "[" : "(") + NumberFormat.Short(min);
+            Error(path, $"must be in {lower}, {NumberFormat.Short(maxInclusive)}] ({hint}), got {NumberFormat.Short(v.Value)}");
             return null;
         }
 

@@ -151,6 +151,13 @@ internal sealed class ParameterSpecParser
             return null;
         }
 
+        if (kind == "uniform" && info.Name is ParameterCatalog.LearningRate or ParameterCatalog.Reg && (lo <= 0 || hi / lo >= 100))
+        {
+            double suggestedLo = lo > 0 ? lo : hi * 1e-5;
+            _r.Warn(path, $"{info.Name} acts multiplicatively, and a linear range {got} puts most samples in its top decade: "
+                + $"CS231n recommends {{\"log_uniform\": {NumberFormat.Range(suggestedLo, hi)}}}");
+        }
+
         return kind switch
         {
             "log_uniform" => new LogUniform(lo, hi),

@@ -68,6 +68,9 @@ public sealed record SearchConfig(
     SchedulerConfig Scheduler,
     NarrowingOptions Narrowing)
 {
+    /// <summary>Legal but probably unintended settings found while parsing (e.g. a linear learning-rate range); show them to the user.</summary>
+    public IReadOnlyList<SearchConfigError> Warnings { get; init; } = [];
+
     /// <summary>Total trials over all stages.</summary>
     public int TotalTrials => Stages.Sum(s => s.Trials);
 

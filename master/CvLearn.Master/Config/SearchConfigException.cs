@@ -15,7 +15,7 @@ public sealed class SearchConfigException : Exception
         : base(Format(errors, source))
     {
         Errors = errors;
-        Source = source;
+        ConfigSource = source;
     }
 
     /// <summary>Creates an exception with one error.</summary>
@@ -36,6 +36,9 @@ public sealed class SearchConfigException : Exception
     {
         Errors = [new SearchConfigError("(config)", message)];
     }
+
+    /// <summary>Where the config came from (file path), when known.</summary>
+    public string? ConfigSource { get; }
 
     /// <summary>Every problem found.</summary>
     public IReadOnlyList<SearchConfigError> Errors { get; }

@@ -72,7 +72,7 @@ public static class SearchConfigParser
             var r = new ConfigReader();
             var config = Read(doc.RootElement, r, new ParameterSpecParser(r, modelSpecValidator));
             if (r.Errors.Count > 0 || config is null) throw new SearchConfigException(r.Errors.ToList(), source);
-            return config;
+            return config with { Warnings = r.Warnings.ToList() };
         }
     }
 
@@ -294,9 +294,9 @@ public static class SearchConfigParser
         var o = r.Object(e, "narrowing", s_narrowingFields, "narrowing");
         const string P = "narrowing";
         return new NarrowingOptions(
-            r.Double(o, P, "margin", -1e-300, 10, "fraction of the top trials' span added on each side") ?? d.MarginFraction,
+            r.Double(o, P, "margin", 0, 10, "fraction of the top trials' span added on each side", minInclusive: true) ?? d.MarginFraction,
             r.Double(o, P, "min_width", 0, 1, "minimum narrowed width as a fraction of the previous width") ?? d.MinWidthFraction,
-            r.Double(o, P, "border", -1e-300, 0.49, "fraction of the width from an edge that counts as the border") ?? d.BorderFraction,
+            r.Double(o, P, "border", 0, 0.49, "fraction of the width from an edge that counts as the border", minInclusive: true) ?? d.BorderFraction,
             r.Double(o, P, "log_extension_decades", 0, 10, "decades a log range extends past a border edge") ?? d.LogExtensionDecades,
             r.Double(o, P, "linear_extension", 0, 10, "fraction of the previous width a linear range extends past a border edge") ?? d.LinearExtensionFraction);
     }

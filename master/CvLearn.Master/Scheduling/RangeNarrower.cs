@@ -116,8 +116,9 @@ public static class RangeNarrower
             b = Math.Max(b, target);
         }
 
-        // Slide an overhanging window back inside the envelope on edges that were not extended.
-        double lowLimit = extendedLow ? a : eLo, highLimit = extendedHigh ? b : eHi;
+        // Slide an overhanging window back inside its limits: the envelope on edges that were not extended, the
+        // parameter's hard limits on extended ones (the margin alone may reach past them).
+        double lowLimit = extendedLow ? hardLo : eLo, highLimit = extendedHigh ? hardHi : eHi;
         if (a < lowLimit)
         {
             b += lowLimit - a;
