@@ -16,7 +16,7 @@ internal enum SgemmKernelKind
 
 /// <summary>
 /// BLAS-style float GEMM driver (Goto/BLIS structure): loops over NC-wide column blocks of C, KC-deep slices of
-/// K (B slice packed once, kept in L3/L2), MC-high row blocks (A block packed, kept in L2), then NR×MR register
+/// K (B slice packed once, kept in L3/L2), MC-high row blocks (A block packed, kept in L2), then MR×NR register
 /// tiles computed by one micro-kernel from the packed panels.
 /// Threads split C into disjoint rectangles of whole tiles and never split K; K slices have fixed boundaries that
 /// depend only on k, and edge tiles use the same kernel arithmetic as full tiles. So every element of C sees the
