@@ -16,7 +16,7 @@ internal enum SgemmKernelKind
 
 /// <summary>
 /// BLAS-style float GEMM driver (Goto/BLIS structure): loops over NC-wide column blocks of C, KC-deep slices of
-/// K (B slice packed once, kept in L3/L2), MC-high row blocks (A block packed, kept in L2), then NR×MR register
+/// K (B slice packed once, kept in L3/L2), MC-high row blocks (A block packed, kept in L2), then MR×NR register
 /// tiles computed by one micro-kernel from the packed panels.
 /// Threads split C into disjoint rectangles of whole tiles and never split K; K slices have fixed boundaries that
 /// depend only on k, and edge tiles use the same kernel arithmetic as full tiles. So every element of C sees the
@@ -190,7 +190,9 @@ internal static unsafe class Sgemm
             int kSlices = (k + KC - 1) / KC;
             int kcMax = (k + kSlices - 1) / kSlices;
             int ncMax = Math.Min(NC, RoundUp(c1 - c0, nr));
-            int mcMax = Math.Min(_mc, RoundUp(r1 - r0, mr));
+            // Equal-sized row blocks (e.g. 128 rows → 2×64, not 120 + 8) so no block is a sliver of edge tiles.
+            int mBlocks = (r1 - r0 + _mc - 1) / _mc;
+            int mcMax = RoundUp((r1 - r0 + mBlocks - 1) / mBlocks, mr);
             var scratch = SgemmScratch.Current;
             float* packedB = scratch.B((nuint)kcMax * (nuint)ncMax);
             float* packedA = scratch.A((nuint)kcMax * (nuint)mcMax);
@@ -208,9 +210,9 @@ internal static unsafe class Sgemm
                     bool first = p0 == 0;
                     float sliceBeta = first ? beta : 1f;
                     bool betaZero = first && beta == 0f;
-                    for (int ic = r0; ic < r1; ic += _mc)
+                    for (int ic = r0; ic < r1; ic += mcMax)
                     {
-                        int mc = Math.Min(_mc, r1 - ic);
+                        int mc = Math.Min(mcMax, r1 - ic);
                         SgemmPacking.PackA(transA, a, lda, ic, mc, p0, kc, mr, packedA);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
