@@ -4,6 +4,7 @@
 # Both sides are run alternately for several rounds and each keeps its best GFLOP/s per shape, so a burst of load
 # from other processes on a shared machine penalises neither side systematically. Still noisy: compare ratios.
 set -euo pipefail
+bash "$(dirname "$0")/ensure_reference.sh"
 threads="${1:-2}"
 rounds="${2:-3}"
 seconds="${3:-0.5}"
