@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job on one machine: a real coarse-to-fine search on Fashion-MNIST with local workers and filesystem
+# storage, then the best checkpoint ensemble pulled and scored on the test set.
+# Installs what it needs (the Fashion-MNIST Debian package), builds in Release, and runs:
+#   cvlearn-master serve --config CONFIG --local-workers N --storage runs/storage --exit-when-done
+# Usage: deploy/local-search.sh [CONFIG=deploy/examples/fashion-mnist-search.json] [WORKERS=2]
+# Watch it live meanwhile: http://127.0.0.1:8080/ or `cvlearn-master leaderboard --master http://127.0.0.1:50051 --watch`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=${1:-deploy/examples/fashion-mnist-search.json}
+workers=${2:-2}
+out=runs
+
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "== installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+
+echo "== building (Release)"
+dotnet build CvLearn.Distributed.sln -c Release -v quiet -nologo >/dev/null
+bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
+master=(dotnet "$(bin master/CvLearn.Master cvlearn-master)")
+export CVLEARN_WORKER="$PWD/$(bin worker/CvLearn.Worker cvlearn-worker)"
+
+mkdir -p "$out"
+echo "== search: $config with $workers local workers; dashboard http://127.0.0.1:8080/"
+"${master[@]}" serve --config "$config" --local-workers "$workers" --storage "$out/storage" \
+  --state "$out/master.db" --grpc-port 50051 --http-port 8080 --exit-when-done
