@@ -10,7 +10,14 @@ internal sealed class EchoServiceImpl
     /// <summary>Completed with true when a handler observed its call being cancelled (deadline or client cancel).</summary>
     public TaskCompletionSource<bool> HandlerSawCancellation { get; private set; } = NewTcs();
 
-    public void ResetObservations() => HandlerSawCancellation = NewTcs();
+    /// <summary>Completed when a delayed Echo handler started waiting (so a deadline can only end it by cancellation).</summary>
+    public TaskCompletionSource<bool> DelayedEchoStarted { get; private set; } = NewTcs();
+
+    public void ResetObservations()
+    {
+        HandlerSawCancellation = NewTcs();
+        DelayedEchoStarted = NewTcs();
+    }
 
     public GrpcServiceBinder Bind() =>
         new GrpcServiceBinder(EchoReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("EchoService"))
@@ -23,6 +30,7 @@ internal sealed class EchoServiceImpl
     {
         if (request.DelayMs > 0)
         {
+            DelayedEchoStarted.TrySetResult(true);
             try
             {
                 await Task.Delay(request.DelayMs, context.CancellationToken);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -154,9 +153,10 @@ internal static class InteropTools
 }
 
 /// <summary>The Python grpcio echo server (tests/interop/python/echo_server.py) as a child process.</summary>
-public sealed class PythonEchoServerFixture : IAsyncLifetime
+public sealed class PythonEchoServerFixture : IAsyncLifetime, IDisposable
 {
-    private readonly BlockingCollection<string> _events = [];
+    private readonly List<string> _events = [];
+    private readonly SemaphoreSlim _eventSignal = new(0);
     private Process? _process;
     private string? _descriptorSet;
     private readonly StringBuilder _stderr = new();
@@ -195,7 +195,12 @@ public sealed class PythonEchoServerFixture : IAsyncLifetime
             }
             else if (e.Data.StartsWith("EVENT ", StringComparison.Ordinal))
             {
-                _events.Add(e.Data[6..]);
+                lock (_events)
+                {
+                    _events.Add(e.Data[6..]);
+                }
+
+                _eventSignal.Release();
             }
         };
         _process.BeginOutputReadLine();
@@ -220,25 +225,38 @@ public sealed class PythonEchoServerFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Waits for the server to report <paramref name="expected"/> (e.g. "stream-cancelled").</summary>
-    public bool WaitForEvent(string expected, TimeSpan timeout)
+    /// <summary>True when the server reported <paramref name="name"/> since the last <see cref="ClearEvents"/>.</summary>
+    public bool HasEvent(string name)
     {
-        DateTime until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
+        lock (_events)
         {
-            if (_events.TryTake(out string? e, until - DateTime.UtcNow) && e == expected)
-            {
-                return true;
-            }
+            return _events.Contains(name);
         }
-
-        return false;
     }
 
-    public void DrainEvents()
+    /// <summary>Waits for the server to report <paramref name="name"/> (e.g. "stream-cancelled").</summary>
+    public async Task<bool> WaitForEventAsync(string name, TimeSpan timeout)
     {
-        while (_events.TryTake(out _))
+        DateTime until = DateTime.UtcNow + timeout;
+        while (!HasEvent(name))
         {
+            TimeSpan left = until - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await _eventSignal.WaitAsync(left);
+        }
+
+        return true;
+    }
+
+    public void ClearEvents()
+    {
+        lock (_events)
+        {
+            _events.Clear();
         }
     }
 
@@ -267,7 +285,8 @@ public sealed class PythonEchoServerFixture : IAsyncLifetime
             File.Delete(_descriptorSet);
         }
 
-        _events.Dispose();
         return Task.CompletedTask;
     }
+
+    public void Dispose() => _eventSignal.Dispose();
 }

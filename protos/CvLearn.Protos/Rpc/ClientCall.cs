@@ -25,6 +25,7 @@ internal sealed class ClientCall<TResponse> : IDisposable
     private HttpResponseMessage? _response;
     private Stream? _body;
     private Status? _status;
+    private RpcException? _failure;
     private volatile bool _cancelledByCaller;
     private bool _disposed;
 
@@ -75,6 +76,28 @@ internal sealed class ClientCall<TResponse> : IDisposable
 
     /// <summary>Next response message, or null at the end of a successful response (non-OK → RpcException).</summary>
     public async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken)
+    {
+        if (_failure is not null)
+        {
+            // A failed call stays failed: the stream position is unknown after an error.
+            throw _failure;
+        }
+
+        try
+        {
+            return await ReadNextCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (_status is null)
+        {
+            // Failed locally (size limit, bad frame, cancel, transport): reset the stream so the
+            // server stops sending, and remember the outcome.
+            _failure = ex;
+            _callCts.Cancel();
+            throw;
+        }
+    }
+
+    private async Task<TResponse?> ReadNextCoreAsync(CancellationToken cancellationToken)
     {
         if (_body is null)
         {

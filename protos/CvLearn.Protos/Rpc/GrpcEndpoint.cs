@@ -120,9 +120,13 @@ public sealed class GrpcEndpoint
             early = new Status(StatusCode.Unimplemented, UnimplementedMessage(path));
         }
 
-        using var callCts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        // The deadline has its own source so that "deadline passed" and "client went away" stay distinguishable.
+        using var deadlineCts = timeout is { } t && early is null ? new CancellationTokenSource(t) : null;
+        using var callCts = deadlineCts is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted)
+            : CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadlineCts.Token);
         var context = new ServerCallContext(http, path, deadline, requestHeaders, callCts.Token);
-        using var call = new ServerCall(http, _options, context);
+        using var call = new ServerCall(http, _options, context, callCts);
         if (early is not null || method is null)
         {
             _logger.LogDebug("gRPC call {Path} refused: {Status}", path, early);
@@ -131,30 +135,17 @@ public sealed class GrpcEndpoint
         }
 
         ServerCall.DisableBodySizeLimit(http);
-        var deadlineReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (timeout is { } t)
-        {
-            callCts.CancelAfter(t);
-        }
-
-        bool deadlineFired = false;
-        using CancellationTokenRegistration registration = callCts.Token.Register(() =>
-        {
-            if (!http.RequestAborted.IsCancellationRequested)
-            {
-                Volatile.Write(ref deadlineFired, true);
-            }
-
-            deadlineReached.TrySetResult();
-        });
+        var callEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = callCts.Token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), callEnded);
+        bool DeadlineFired() => deadlineCts?.IsCancellationRequested == true;
 
         Task handlerTask = InvokeSafelyAsync(method, call);
-        Task first = await Task.WhenAny(handlerTask, deadlineReached.Task).ConfigureAwait(false);
+        Task first = await Task.WhenAny(handlerTask, callEnded.Task).ConfigureAwait(false);
         if (first != handlerTask)
         {
             // The deadline (or the client's cancel) came first: answer now, then wait for the handler
             // so the HttpContext is not recycled under it. Its late writes fail (call completed).
-            Status status = Volatile.Read(ref deadlineFired)
+            Status status = DeadlineFired()
                 ? new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded")
                 : new Status(StatusCode.Cancelled, "Call cancelled by the client");
             await TryCompleteAsync(call, status).ConfigureAwait(false);
@@ -174,7 +165,7 @@ public sealed class GrpcEndpoint
         Status result = await handlerTask.ContinueWith(
             static (t, state) => ((GrpcEndpoint)state!).MapOutcome(t), this, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
-        if (result.StatusCode != StatusCode.OK && Volatile.Read(ref deadlineFired))
+        if (result.StatusCode != StatusCode.OK && DeadlineFired())
         {
             result = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
         }

@@ -17,16 +17,18 @@ internal sealed class ServerCall : IDisposable
 {
     private readonly HttpContext _http;
     private readonly GrpcServerOptions _options;
+    private readonly CancellationTokenSource _callCts;
     // Serializes message writes against completion: the deadline timer may complete the call while a
     // streaming handler is in the middle of WriteAsync.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private bool _headersSent;
     private bool _completed;
 
-    public ServerCall(HttpContext http, GrpcServerOptions options, ServerCallContext context)
+    public ServerCall(HttpContext http, GrpcServerOptions options, ServerCallContext context, CancellationTokenSource callCts)
     {
         _http = http;
         _options = options;
+        _callCts = callCts;
         Context = context;
     }
 
@@ -128,6 +130,22 @@ internal sealed class ServerCall : IDisposable
         }
     }
 
+    // Kestrel signals RequestAborted asynchronously; the flush can notice the reset stream first. Cancel
+    // the call token now so the handler sees one consistent picture: call failed <=> token cancelled.
+    private RpcException ClientGone(Exception? inner)
+    {
+        try
+        {
+            _callCts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Call already over.
+        }
+
+        return new RpcException(new Status(StatusCode.Cancelled, "The client went away while the response was being written."), inner);
+    }
+
     private static (byte Flag, uint Length) ReadHeader(in ReadOnlySequence<byte> buffer)
     {
         Span<byte> header = stackalloc byte[GrpcProtocol.MessageHeaderSize];
@@ -160,10 +178,19 @@ internal sealed class ServerCall : IDisposable
             BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
             message.WriteTo(span.Slice(GrpcProtocol.MessageHeaderSize, size));
             writer.Advance(GrpcProtocol.MessageHeaderSize + size);
-            FlushResult flush = await writer.FlushAsync(ct).ConfigureAwait(false);
+            FlushResult flush;
+            try
+            {
+                flush = await writer.FlushAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw ClientGone(ex);
+            }
+
             if (flush.IsCanceled || flush.IsCompleted)
             {
-                throw new RpcException(StatusCode.Cancelled, "The client went away while the response was being written.");
+                throw ClientGone(null);
             }
         }
         finally

@@ -25,6 +25,8 @@ def main():
         if request.text == "time_remaining":
             return EchoReply(text="%.3f" % context.time_remaining())
         deadline = time.monotonic() + request.delay_ms / 1000.0
+        if request.delay_ms:
+            print("EVENT echo-started", flush=True)
         while time.monotonic() < deadline:
             if not context.is_active():
                 print("EVENT echo-cancelled", flush=True)
@@ -34,15 +36,22 @@ def main():
         return EchoReply(text=request.text, payload=payload)
 
     def server_stream(request, context):
+        # grpcio stops pulling from the generator once the RPC is cancelled, so the generator may never
+        # run again: observe the end of the RPC with a termination callback instead.
+        state = {"completed": False}
+
+        def on_termination():
+            if not state["completed"]:
+                print("EVENT stream-cancelled", flush=True)
+
+        context.add_callback(on_termination)
         for i in range(request.count):
             if not context.is_active():
-                print("EVENT stream-cancelled", flush=True)
                 return
             yield EchoReply(text=request.text, index=i)
             if request.delay_ms:
                 time.sleep(request.delay_ms / 1000.0)
-        if not context.is_active():
-            print("EVENT stream-cancelled", flush=True)
+        state["completed"] = True
 
     def fail(request, context):
         context.set_trailing_metadata((("x-fail-detail", "code-%d" % request.code),))
