@@ -17,7 +17,11 @@ public sealed record TrainingJobResult(
     int BestEpoch,
     double ValidationAccuracy,
     double? TestAccuracy,
-    string? Message);
+    string? Message)
+{
+    /// <summary>Test accuracy of the running average of the weights (null when the EMA is off or no test ran).</summary>
+    public double? EmaTestAccuracy { get; init; }
+}
 
 /// <summary>
 /// One training run from a <see cref="TrainingJobSpec"/>: prepare data, build the model, train with the Solver
@@ -79,10 +83,26 @@ public sealed class TrainingJob
         }, Progress, ct).ConfigureAwait(false);
 
         double val = result.History.Count > 0 ? result.History[^1].ValidationAccuracy : 0;
-        double? test = null;
+        double? test = null, emaTest = null;
         if (EvaluateTest && result.Status is SolverStatus.Completed or SolverStatus.Stopped && result.History.Count > 0)
+        {
             test = Evaluation.Accuracy(network, data.Test);
-        return new TrainingJobResult(result.Status, result.History, result.BestValidationAccuracy, result.BestEpoch, val, test, result.Message);
+            if (_spec.EmaDecay > 0) emaTest = EmaAccuracy(network, solver, data.Test);
+        }
+        return new TrainingJobResult(result.Status, result.History, result.BestValidationAccuracy, result.BestEpoch, val, test, result.Message)
+        {
+            EmaTestAccuracy = emaTest,
+        };
+    }
+
+    /// <summary>Accuracy with the solver's running average of the weights swapped in (then swapped back).</summary>
+    private static double EmaAccuracy(Network<float> network, Solver solver, Data.LabeledImages images)
+    {
+        var weights = network.Parameters.Values;
+        var saved = weights.ToArray();
+        solver.EmaWeights.CopyTo(weights);
+        try { return Evaluation.Accuracy(network, images); }
+        finally { saved.CopyTo(weights, 0); }
     }
 
     private TrainingJobResult RunKnn(ModelSpec spec, PreparedData data, CancellationToken ct)

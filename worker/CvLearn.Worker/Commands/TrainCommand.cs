@@ -75,6 +75,7 @@ public static class TrainCommand
                 ["best_val_acc"] = JsonLines.Num(result.BestValidationAccuracy, 4),
                 ["best_epoch"] = result.BestEpoch,
                 ["test_acc"] = result.TestAccuracy is { } t ? JsonLines.Num(t, 4) : null,
+                ["test_acc_ema"] = result.EmaTestAccuracy is { } te ? JsonLines.Num(te, 4) : null,
                 ["checkpoint"] = bestPath,
                 ["message"] = result.Message,
             });

@@ -62,6 +62,7 @@ public sealed class TrainingView : IProgress<BatchProgress>
         Console.WriteLine($"status {result.Status.ToString().ToLowerInvariant()}: best val {TrainCommand.Pct(result.BestValidationAccuracy)} (epoch {result.BestEpoch}), " +
                           $"final val {TrainCommand.Pct(result.ValidationAccuracy)}" +
                           (result.TestAccuracy is { } t ? $", test {TrainCommand.Pct(t)}" : "") +
+                          (result.EmaTestAccuracy is { } te ? $", test (weight average) {TrainCommand.Pct(te)}" : "") +
                           (bestCheckpoint is null ? "" : $"; best checkpoint {bestCheckpoint}"));
         if (result.Message is { } m) Console.WriteLine(m);
     }
