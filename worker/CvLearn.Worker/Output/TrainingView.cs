@@ -29,7 +29,7 @@ public sealed class TrainingView : IProgress<BatchProgress>
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
-                _task = ctx.AddTask("starting", maxValue: 1);
+                _task = ctx.AddTask("loading data", maxValue: 1);
                 result = await run(ct);
                 _task.StopTask();
             });
@@ -54,7 +54,7 @@ public sealed class TrainingView : IProgress<BatchProgress>
                       $"train {TrainCommand.Pct(r.TrainAccuracy)}  val {TrainCommand.Pct(r.ValidationAccuracy)}  " +
                       $"val(ema) {TrainCommand.Pct(r.EmaValidationAccuracy)}  lr {Fmt(r.LearningRate)}  " +
                       $"{r.Seconds.ToString("0.0", CultureInfo.InvariantCulture)}s  -> {checkpoint}";
-        Console.WriteLine(line);
+        WriteLine(line);
     }
 
     public void Final(TrainingJobResult result, string? bestCheckpoint)
@@ -65,6 +65,13 @@ public sealed class TrainingView : IProgress<BatchProgress>
                           (result.EmaTestAccuracy is { } te ? $", test (weight average) {TrainCommand.Pct(te)}" : "") +
                           (bestCheckpoint is null ? "" : $"; best checkpoint {bestCheckpoint}"));
         if (result.Message is { } m) Console.WriteLine(m);
+    }
+
+    /// <summary>While the live progress display runs, lines must go through Spectre so they render above the bar.</summary>
+    private void WriteLine(string line)
+    {
+        if (_task is null) Console.WriteLine(line);
+        else AnsiConsole.WriteLine(line);
     }
 
     private static string Fmt(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
