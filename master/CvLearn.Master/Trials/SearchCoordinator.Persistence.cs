@@ -1,0 +1,146 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CvLearn.Core.Training;
+using CvLearn.Master.Scheduling;
+
+namespace CvLearn.Master.Trials;
+
+/// <summary>Rows changed since the last <see cref="SearchCoordinator.TakeChanges"/>, as JSON documents keyed by id.</summary>
+public sealed record StateChanges(IReadOnlyList<KeyValuePair<string, string>> Trials, IReadOnlyList<KeyValuePair<string, string>> Workers, string? Meta)
+{
+    public bool IsEmpty => Trials.Count == 0 && Workers.Count == 0 && Meta is null;
+}
+
+/// <summary>Everything persisted about a search, as read back at start-up.</summary>
+public sealed record PersistedState(IReadOnlyDictionary<string, string> Trials, IReadOnlyDictionary<string, string> Workers, string? Meta);
+
+// Persistence: the coordinator hands out changed rows (JSON) and rebuilds itself from them. Hyperparameters are not
+// stored: they are a pure function of (config, earlier stages' results), so replaying the results re-plans the same
+// stages. A restarted master keeps running trials leased to their workers (with a fresh lease), so workers that
+// retry through the restart carry on as if nothing happened; workers that died lose their lease as usual.
+public sealed partial class SearchCoordinator
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Takes the rows changed since the last call (the caller writes them in one transaction).</summary>
+    public StateChanges TakeChanges()
+    {
+        lock (_gate)
+        {
+            var trials = _dirtyTrials.Select(id => new KeyValuePair<string, string>(id, JsonSerializer.Serialize(ToRow(_trials[id]), Json))).ToList();
+            var workers = _dirtyWorkers.Select(id => new KeyValuePair<string, string>(id, JsonSerializer.Serialize(ToRow(_workers[id]), Json))).ToList();
+            string? meta = _metaDirty ? JsonSerializer.Serialize(new MetaRow(_ensemble, _ensembleError, _finishedFlag), Json) : null;
+            _dirtyTrials.Clear();
+            _dirtyWorkers.Clear();
+            _metaDirty = false;
+            return new StateChanges(trials, workers, meta);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the search from persisted rows (call once, before serving). Stages are re-planned in order from the
+    /// restored results; rows of trials the config does not produce are a mismatch and rejected.
+    /// </summary>
+    public void Restore(PersistedState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        lock (_gate)
+        {
+            foreach (var (id, json) in state.Workers)
+            {
+                var row = JsonSerializer.Deserialize<WorkerRow>(json, Json) ?? throw new InvalidDataException($"worker row {id} is empty");
+                _workers[id] = new WorkerState
+                {
+                    Id = id, Name = row.Name, Hostname = row.Hostname, Version = row.Version, Cores = row.Cores, Threads = row.Threads,
+                    LastSeen = Now, Alive = row.Alive, CurrentTrialId = row.CurrentTrialId,
+                };
+            }
+
+            var rows = new Dictionary<string, TrialRow>(StringComparer.Ordinal);
+            foreach (var (id, json) in state.Trials)
+            {
+                rows[id] = JsonSerializer.Deserialize<TrialRow>(json, Json) ?? throw new InvalidDataException($"trial row {id} is empty");
+            }
+
+            // Apply the rows of each planned stage; a finished stage plans the next, whose rows are applied in turn.
+            var applied = new HashSet<string>(StringComparer.Ordinal);
+            for (int stage = 1; stage <= _plannedStages; stage++)
+            {
+                foreach (var t in _ordered.Where(t => t.Key.Stage == stage).ToList())
+                {
+                    if (!rows.TryGetValue(t.Id, out var row)) continue;
+                    Apply(t, row);
+                    applied.Add(t.Id);
+                }
+
+                if (stage == _plannedStages && _planner.IsStageComplete(stage, Results(), out _)) AdvanceStages();
+            }
+
+            var unknown = rows.Keys.Where(id => !applied.Contains(id)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new InvalidDataException(
+                    $"the saved state has {unknown.Count} trial(s) this config does not plan (e.g. {unknown[0]}): it was written by a different search config");
+            }
+
+            if (state.Meta is not null && JsonSerializer.Deserialize<MetaRow>(state.Meta, Json) is { } meta && meta.Finished)
+            {
+                _ensemble = meta.Ensemble;
+                _ensembleError = meta.EnsembleError;
+                _finishedFlag = true;
+                _finished.TrySetResult();
+            }
+
+            _dirtyTrials.Clear();
+            _dirtyWorkers.Clear();
+            Changed();
+        }
+    }
+
+    private void Apply(TrialState t, TrialRow row)
+    {
+        t.Status = row.Status;
+        t.Attempt = row.Attempt;
+        t.WorkerId = row.WorkerId;
+        t.WorkerName = row.WorkerName;
+        t.Epochs.Clear();
+        t.Epochs.AddRange(row.Epochs);
+        t.Checkpoints.Clear();
+        t.Checkpoints.AddRange(row.Checkpoints);
+        t.PendingStop = row.PendingStop;
+        t.Message = row.Message;
+        t.Failures = row.Failures;
+        t.StartedAt = row.StartedAt;
+        t.FinishedAt = row.FinishedAt;
+        if (t.Status == TrialStatus.Running)
+        {
+            t.LeaseDeadline = Now + _options.Lease;
+            _pending.Remove(t.Key);
+        }
+        else if (t.Status.IsFinished())
+        {
+            _pending.Remove(t.Key);
+        }
+        else
+        {
+            _pending.Add(t.Key);
+        }
+    }
+
+    private static TrialRow ToRow(TrialState t) => new(t.Status, t.Attempt, t.WorkerId, t.WorkerName, t.Epochs.ToList(), t.Checkpoints.ToList(),
+        t.PendingStop, t.Message, t.Failures, t.StartedAt, t.FinishedAt);
+
+    private static WorkerRow ToRow(WorkerState w) => new(w.Name, w.Hostname, w.Version, w.Cores, w.Threads, w.Alive, w.CurrentTrialId);
+
+    private sealed record TrialRow(
+        TrialStatus Status, int Attempt, string? WorkerId, string? WorkerName, List<EpochRecord> Epochs, List<ReportedCheckpoint> Checkpoints,
+        StopKind PendingStop, string? Message, int Failures, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+
+    private sealed record WorkerRow(string Name, string Hostname, string Version, int Cores, int Threads, bool Alive, string? CurrentTrialId);
+
+    private sealed record MetaRow(EnsembleReport? Ensemble, string? EnsembleError, bool Finished);
+}

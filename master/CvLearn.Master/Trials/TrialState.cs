@@ -1,0 +1,107 @@
+using CvLearn.Core.Training;
+using CvLearn.Master.Scheduling;
+
+namespace CvLearn.Master.Trials;
+
+/// <summary>A checkpoint a worker reported for one epoch of a trial.</summary>
+public sealed record ReportedCheckpoint(string Key, int Epoch, double ValidationAccuracy);
+
+/// <summary>
+/// The master's mutable record of one trial. Lifecycle: <c>pending → running (leased) → completed | stopped |
+/// diverged | failed</c>; a lost lease (dead worker, Leave, cancelled) returns it to pending with
+/// <see cref="Attempt"/> + 1 and a resume point (its latest checkpoint). Only <see cref="SearchCoordinator"/> touches
+/// instances, always under its lock.
+/// </summary>
+internal sealed class TrialState
+{
+    public TrialState(TrialSpec spec, int number, string checkpointPrefix)
+    {
+        Spec = spec;
+        Number = number;
+        CheckpointPrefix = checkpointPrefix;
+    }
+
+    public TrialSpec Spec { get; }
+    public TrialKey Key => Spec.Key;
+    public string Id => Spec.Key.ToString();
+
+    /// <summary>Sequential number over the whole search (stage offsets + index): "trial-0042" in storage keys.</summary>
+    public int Number { get; }
+    public string CheckpointPrefix { get; }
+
+    public TrialStatus Status { get; set; } = TrialStatus.Pending;
+
+    /// <summary>0 until first leased; the lease token every worker call must echo.</summary>
+    public int Attempt { get; set; }
+    public string? WorkerId { get; set; }
+    public string? WorkerName { get; set; }
+    public DateTimeOffset LeaseDeadline { get; set; }
+
+    /// <summary>Finished epochs of the current attempt's lineage (truncated to the resume point on requeue).</summary>
+    public List<EpochRecord> Epochs { get; } = [];
+
+    /// <summary>Checkpoints reported and not deleted by retention, in report order.</summary>
+    public List<ReportedCheckpoint> Checkpoints { get; } = [];
+
+    /// <summary>Latest minibatch loss from heartbeats (for divergence checks mid-epoch).</summary>
+    public double? LatestLoss { get; set; }
+
+    /// <summary>Set when the scheduler told the worker to stop; decides the final status whatever the worker says.</summary>
+    public StopKind PendingStop { get; set; }
+    public string? Message { get; set; }
+
+    /// <summary>Failed attempts so far (a failed trial is retried a few times: the worker may have been the problem).</summary>
+    public int Failures { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public double? BestValidationAccuracy
+    {
+        get
+        {
+            double best = double.NegativeInfinity;
+            foreach (var e in Epochs)
+            {
+                if (e.ValidationAccuracy > best) best = e.ValidationAccuracy;
+            }
+
+            return double.IsNegativeInfinity(best) ? null : best;
+        }
+    }
+
+    /// <summary>The stored checkpoint with the best validation accuracy (earliest epoch on ties), or null.</summary>
+    public ReportedCheckpoint? BestCheckpoint
+    {
+        get
+        {
+            ReportedCheckpoint? best = null;
+            foreach (var c in Checkpoints)
+            {
+                if (best is null || c.ValidationAccuracy > best.ValidationAccuracy) best = c;
+            }
+
+            return best;
+        }
+    }
+
+    /// <summary>The checkpoint a requeued attempt resumes from: the latest one still stored.</summary>
+    public ReportedCheckpoint? LatestCheckpoint => Checkpoints.Count == 0 ? null : Checkpoints.MaxBy(c => c.Epoch);
+
+    public TrialResult ToResult() => new(Key, Status, Spec.Hyperparameters, BestValidationAccuracy, Epochs.Count, Message);
+
+    public TrialHistory ToHistory() => new(Key, Status, Epochs, null, LatestLoss);
+}
+
+/// <summary>A connected (or formerly connected) worker process.</summary>
+internal sealed class WorkerState
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public string Hostname { get; init; } = "";
+    public string Version { get; init; } = "";
+    public int Cores { get; init; }
+    public int Threads { get; init; }
+    public DateTimeOffset LastSeen { get; set; }
+    public bool Alive { get; set; } = true;
+    public string? CurrentTrialId { get; set; }
+}
