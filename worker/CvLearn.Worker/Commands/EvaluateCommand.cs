@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using CvLearn.Core.Checkpoints;
 using CvLearn.Core.Ensembles;
 using CvLearn.Core.Tensors;
 using CvLearn.Core.Training;
@@ -8,74 +7,83 @@ using CvLearn.Worker.Output;
 
 namespace CvLearn.Worker.Commands;
 
-/// <summary>`cvlearn-worker evaluate`: accuracy of each checkpoint and of the ensemble averaging their probabilities.</summary>
+/// <summary>`cvlearn-worker evaluate`: accuracy of each checkpoint, of their averaged ensemble and of a greedy selection.</summary>
 public static class EvaluateCommand
 {
     public static Command Create()
     {
-        var checkpoints = new Option<string[]>("--checkpoint") { Description = "One or more checkpoint files.", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
-        var split = new Option<string>("--split") { Description = "Split to score: val (the checkpoint's own validation split) or test.", DefaultValueFactory = _ => "test" };
+        var checkpoints = new Option<string[]>("--checkpoint") { Description = "One or more checkpoint files (list the best first: --top counts from the front).", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
+        var split = new Option<string>("--split") { Description = "Split to score: val (the checkpoints' own validation split) or test.", DefaultValueFactory = _ => "test" };
         split.AcceptOnlyFromAmong("val", "test");
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory holding the dataset files." };
-        var limit = new Option<int?>("--limit") { Description = "Score at most N images of the split." };
+        var limit = new Option<int?>("--limit") { Description = "Score at most N images of each split (the first N)." };
+        var top = new Option<int?>("--top") { Description = "Average only the first K checkpoints given (default: all)." };
+        var greedy = new Option<bool>("--greedy") { Description = "Also run greedy (Caruana) ensemble selection on the validation split and score it on --split; --greedy false skips it.", DefaultValueFactory = _ => true };
         var ema = new Option<bool>("--ema") { Description = "Use the running average of the weights stored in each checkpoint." };
         var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)." };
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var command = new Command("evaluate", "Score checkpoints on a split: each one and the ensemble that averages their class probabilities.")
-        { checkpoints, split, dataDir, limit, ema, threads, json };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var command = new Command("evaluate", "Score checkpoints on a split: each one, the ensemble that averages their class probabilities, and a greedy selection.")
+        { checkpoints, split, dataDir, limit, top, greedy, ema, threads, json };
         command.SetAction((r, ct) => CliRunner.GuardAsync(async () =>
         {
-            if (r.GetValue(threads) is { } t) Engine.Threads = t;
+            if (r.GetValue(threads) is { } t)
+            {
+                if (t < 1) throw new ArgumentException($"--threads: must be at least 1, got {t}.");
+                Engine.Threads = t;
+            }
+            if (r.GetValue(limit) is < 1) throw new ArgumentException($"--limit: must be at least 1, got {r.GetValue(limit)}.");
+            var files = r.GetValue(checkpoints)!;
+            if (r.GetValue(top) is { } k && (k < 1 || k > files.Length))
+                throw new ArgumentException($"--top: must be between 1 and the number of checkpoints ({files.Length}), got {k}.");
             var which = r.GetValue(split) == "val" ? EvaluationSplit.Validation : EvaluationSplit.Test;
-            var report = await EnsembleEvaluation.EvaluateFilesAsync(r.GetValue(checkpoints)!, which, r.GetValue(dataDir), r.GetValue(limit), r.GetValue(ema), ct);
-            if (r.GetValue(json)) JsonLines.Write(report.ToJson());
-            else report.Print(Console.Out);
+            var options = new CheckpointEnsembleOptions
+            {
+                DataDir = r.GetValue(dataDir),
+                Limit = r.GetValue(limit),
+                UseEma = r.GetValue(ema),
+                TopK = r.GetValue(top),
+                Greedy = r.GetValue(greedy),
+            };
+            var report = await CheckpointEnsemble.EvaluateFilesAsync(files, which, options, ct);
+            if (r.GetValue(json)) JsonLines.Write(ToJson(report));
+            else Print(report, Console.Out);
             return CliRunner.Success;
         }));
         return command;
     }
-}
 
-/// <summary>Scores a set of checkpoints on one split, alone and as an averaged ensemble.</summary>
-public sealed record EnsembleEvaluation(string Split, int Images, IReadOnlyList<(string Name, double Accuracy)> Members, double EnsembleAccuracy)
-{
-    public static async Task<EnsembleEvaluation> EvaluateFilesAsync(IReadOnlyList<string> files, EvaluationSplit split, string? dataDir, int? limit, bool useEma, CancellationToken ct)
+    internal static JsonObject ToJson(CheckpointEnsembleResult report)
     {
-        var members = new List<(string, double)>();
-        float[]? sum = null;
-        int[]? labels = null;
-        int classes = 0;
-        foreach (var file in files)
+        var o = new JsonObject
         {
-            var checkpoint = await CheckpointFile.LoadAsync(file, ct);
-            var network = TrainingCheckpoint.LoadNetwork(checkpoint, useEma, file);
-            var raw = await CheckpointData.RawSplitAsync(checkpoint, split, dataDir, limit, ct);
-            if (labels is null) { labels = raw.Labels; classes = checkpoint.Classes; sum = new float[raw.Count * classes]; }
-            else if (!labels.AsSpan().SequenceEqual(raw.Labels) || classes != checkpoint.Classes)
-                throw new ArgumentException($"{file}: was trained on other data (dataset or validation split) than {files[0]}; an ensemble needs the same images.");
-            var images = CheckpointData.Preprocess(checkpoint, raw);
-            var probs = new float[images.Count * classes];
-            new NetworkClassifier(network).PredictProbabilities(images, probs, ct);
-            members.Add((file, ClassificationMetrics.Accuracy(probs, classes, labels)));
-            for (int i = 0; i < probs.Length; i++) sum![i] += probs[i];
-        }
-        double ensemble = ClassificationMetrics.Accuracy(sum!, classes, labels!);
-        return new EnsembleEvaluation(split == EvaluationSplit.Test ? "test" : "val", labels!.Length, members, ensemble);
+            ["split"] = report.SplitName,
+            ["images"] = report.Images,
+            ["checkpoints"] = new JsonArray(report.Members.Select(m => (JsonNode)new JsonObject { ["checkpoint"] = m.Name, ["accuracy"] = JsonLines.Num(m.Accuracy, 4) }).ToArray()),
+            ["top"] = report.TopK,
+            ["ensemble_accuracy"] = JsonLines.Num(report.TopKAccuracy, 4),
+            ["best_single_accuracy"] = JsonLines.Num(report.BestSingleAccuracy, 4),
+        };
+        if (report.Greedy is { } g)
+            o["greedy"] = new JsonObject
+            {
+                ["members"] = new JsonArray(g.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
+                ["val_accuracy"] = JsonLines.Num(g.ValidationAccuracy, 4),
+                ["accuracy"] = JsonLines.Num(g.Accuracy, 4),
+            };
+        return o;
     }
 
-    public JsonObject ToJson() => new()
+    internal static void Print(CheckpointEnsembleResult report, TextWriter w)
     {
-        ["split"] = Split,
-        ["images"] = Images,
-        ["checkpoints"] = new JsonArray(Members.Select(m => (JsonNode)new JsonObject { ["checkpoint"] = m.Name, ["accuracy"] = JsonLines.Num(m.Accuracy, 4) }).ToArray()),
-        ["ensemble_accuracy"] = JsonLines.Num(EnsembleAccuracy, 4),
-        ["best_single_accuracy"] = JsonLines.Num(Members.Max(m => m.Accuracy), 4),
-    };
-
-    public void Print(TextWriter w)
-    {
-        w.WriteLine($"{Split} split, {Images} images");
-        foreach (var (name, acc) in Members) w.WriteLine($"  {TrainCommand.Pct(acc),8}  {name}");
-        w.WriteLine($"  {TrainCommand.Pct(EnsembleAccuracy),8}  ensemble of {Members.Count} (averaged probabilities)");
+        w.WriteLine($"{report.SplitName} split, {report.Images} images");
+        foreach (var m in report.Members) w.WriteLine($"  {TrainCommand.Pct(m.Accuracy),8}  {m.Name}");
+        string which = report.TopK == report.Members.Count ? $"all {report.TopK}" : $"the first {report.TopK}";
+        w.WriteLine($"  {TrainCommand.Pct(report.TopKAccuracy),8}  ensemble of {which} (averaged probabilities)");
+        if (report.Greedy is { } g)
+        {
+            var counts = g.Names.GroupBy(n => n).Select(x => x.Count() > 1 ? $"{Path.GetFileName(x.Key)}×{x.Count()}" : Path.GetFileName(x.Key));
+            string val = report.Split == EvaluationSplit.Validation ? "" : $", {TrainCommand.Pct(g.ValidationAccuracy)} on val";
+            w.WriteLine($"  {TrainCommand.Pct(g.Accuracy),8}  greedy selection on val ({g.Names.Count} picks{val}): {string.Join(", ", counts)}");
+        }
     }
 }
