@@ -1,7 +1,20 @@
+using System.CommandLine;
+using CvLearn.Master.Commands;
+using CvLearn.Worker.Commands;
+
 namespace CvLearn.Master;
 
-/// <summary>Placeholder entry point: the networked master host is wired in later.</summary>
+/// <summary>cvlearn-master: runs a distributed hyperparameter search (serve) and reads its results (leaderboard, ensemble).</summary>
 internal static class Program
 {
-    private static int Main() => 0;
+    private static Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("cvlearn-master: distributed random hyperparameter search, coarse to fine, with checkpoint ensembles (CS231n method).")
+        {
+            ServeCommand.Create(),
+            LeaderboardCommand.Create(),
+            EnsembleCommand.Create(),
+        };
+        return CliRunner.RunAsync(root, args);
+    }
 }

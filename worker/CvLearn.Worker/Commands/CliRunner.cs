@@ -54,5 +54,5 @@ public static class CliRunner
     /// <summary>Argument errors, missing files and malformed inputs are the user's to fix: exit code 2.</summary>
     private static bool IsBadInput(Exception ex) =>
         ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException
-        || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "ModelSpecException";
+        || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "ModelSpecException" or "SearchConfigException";
 }

@@ -1,0 +1,119 @@
+using CvLearn.Master.Trials;
+using CvLearn.Protos.Rpc;
+using Pb = CvLearn.Protos.V1;
+
+namespace CvLearn.Master.Services;
+
+/// <summary>
+/// The gRPC face of <see cref="SearchCoordinator"/>: thin adapters that translate messages (<see cref="ProtoMapping"/>)
+/// and coordinator refusals into status codes (NOT_FOUND: join again; INVALID_ARGUMENT: fix the request).
+/// </summary>
+public sealed class SearchServiceHandlers
+{
+    /// <summary>WatchLeaderboard sends at most this many snapshots a second per watcher, however busy the search.</summary>
+    private static readonly TimeSpan MinWatchInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly SearchCoordinator _coordinator;
+
+    public SearchServiceHandlers(SearchCoordinator coordinator) => _coordinator = coordinator ?? throw new ArgumentNullException(nameof(coordinator));
+
+    /// <summary>Binds every method of cvlearn.v1.SearchService.</summary>
+    public GrpcServiceBinder Bind() => new GrpcServiceBinder(SearchServiceClient.Service)
+        .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, _) => Run(() => Join(r)))
+        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", (r, _) => Run(() => Acquire(r)))
+        .Unary<Pb.EpochReport, Pb.EpochReply>("ReportEpoch", (r, _) => Run(() => Report(r)))
+        .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", (r, _) => Run(() => Complete(r)))
+        .Unary<Pb.HeartbeatRequest, Pb.HeartbeatReply>("Heartbeat", (r, _) => Run(() => Heartbeat(r)))
+        .Unary<Pb.LeaderboardRequest, Pb.Leaderboard>("GetLeaderboard", (r, _) => Run(() => ProtoMapping.ToProto(_coordinator.Snapshot(), Top(r.Top))))
+        .ServerStreaming<Pb.LeaderboardRequest, Pb.Leaderboard>("WatchLeaderboard", WatchAsync)
+        .Unary<Pb.TopCheckpointsRequest, Pb.TopCheckpoints>("GetTopCheckpoints", (r, _) => Run(() => TopCheckpoints(r)))
+        .Unary<Pb.LeaveRequest, Pb.LeaveReply>("Leave", (r, _) => Run(() => new Pb.LeaveReply
+        {
+            Requeued = _coordinator.Leave(r.WorkerId, r.TrialId, r.Attempt, r.Reason),
+        }));
+
+    private Pb.JoinResponse Join(Pb.JoinRequest r)
+    {
+        if (r.Cores < 0 || r.Threads < 0) throw new CoordinatorException(CoordinatorErrorKind.InvalidArgument, "cores/threads: must not be negative.");
+        var info = _coordinator.Join(new WorkerHello(r.WorkerName, r.Cores, r.Threads, r.Version, r.Hostname));
+        return new Pb.JoinResponse
+        {
+            WorkerId = info.WorkerId,
+            Experiment = info.Experiment,
+            StorageHint = info.StorageHint,
+            HeartbeatIntervalMs = (int)info.HeartbeatInterval.TotalMilliseconds,
+            LeaseMs = (int)info.Lease.TotalMilliseconds,
+        };
+    }
+
+    private Pb.AcquireTrialResponse Acquire(Pb.AcquireTrialRequest r) => _coordinator.Acquire(r.WorkerId) switch
+    {
+        AcquireOutcome.Assigned a => new Pb.AcquireTrialResponse { Trial = ProtoMapping.ToProto(a.Assignment) },
+        AcquireOutcome.Wait w => new Pb.AcquireTrialResponse { Wait = new Pb.WaitHint { RetryAfterMs = (int)w.RetryAfter.TotalMilliseconds, Reason = w.Reason } },
+        AcquireOutcome.Finished f => new Pb.AcquireTrialResponse { Finished = new Pb.SearchFinished { Reason = f.Reason } },
+        _ => throw new InvalidOperationException("unknown acquire outcome"),
+    };
+
+    private Pb.EpochReply Report(Pb.EpochReport r)
+    {
+        var v = _coordinator.ReportEpoch(r.WorkerId, r.TrialId, r.Attempt, ProtoMapping.FromProto(r), r.CheckpointKey);
+        return new Pb.EpochReply { Decision = Decision(v), Reason = v.Reason, LeaseDeadlineUnixMs = v.LeaseDeadline.ToUnixTimeMilliseconds() };
+    }
+
+    private Pb.HeartbeatReply Heartbeat(Pb.HeartbeatRequest r)
+    {
+        var v = _coordinator.Heartbeat(r.WorkerId, r.TrialId, r.Attempt, r.RunningLoss);
+        return new Pb.HeartbeatReply { Decision = Decision(v), Reason = v.Reason, LeaseDeadlineUnixMs = v.LeaseDeadline.ToUnixTimeMilliseconds() };
+    }
+
+    private Pb.CompleteReply Complete(Pb.TrialResult r)
+    {
+        _coordinator.Complete(new Completion(r.WorkerId, r.TrialId, r.Attempt, ProtoMapping.FromProto(r.Status), r.Message, r.EpochsDone));
+        return new Pb.CompleteReply();
+    }
+
+    private Pb.TopCheckpoints TopCheckpoints(Pb.TopCheckpointsRequest r)
+    {
+        var reply = new Pb.TopCheckpoints { Storage = _coordinator.Options.StorageHint };
+        foreach (var t in _coordinator.TopCheckpoints(r.K))
+        {
+            reply.Entries.Add(new Pb.CheckpointEntry
+            {
+                TrialId = t.Id, CheckpointKey = t.BestCheckpointKey, ValAcc = t.BestCheckpointAccuracy,
+                Hyperparameters = ProtoMapping.ToProto(t.Hyperparameters), Epoch = t.BestCheckpointEpoch,
+            });
+        }
+
+        return reply;
+    }
+
+    private async Task WatchAsync(Pb.LeaderboardRequest r, IServerStreamWriter<Pb.Leaderboard> writer, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        int top = Top(r.Top);
+        while (!ct.IsCancellationRequested)
+        {
+            var snapshot = _coordinator.Snapshot();
+            await writer.WriteAsync(ProtoMapping.ToProto(snapshot, top), ct).ConfigureAwait(false);
+            if (snapshot.Finished) return;
+            await Task.Delay(MinWatchInterval, ct).ConfigureAwait(false);
+            await _coordinator.WaitForChangeAsync(snapshot.Version, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static int Top(int top) => top >= 0 ? top : throw new RpcException(StatusCode.InvalidArgument, $"top: must be >= 0 (0 = all), got {top}.");
+
+    private static Pb.Decision Decision(Verdict v) => v.Stop ? Pb.Decision.Stop : Pb.Decision.Continue;
+
+    private static Task<T> Run<T>(Func<T> call)
+    {
+        try
+        {
+            return Task.FromResult(call());
+        }
+        catch (CoordinatorException e)
+        {
+            throw new RpcException(e.Kind == CoordinatorErrorKind.NotFound ? StatusCode.NotFound : StatusCode.InvalidArgument, e.Message);
+        }
+    }
+}
