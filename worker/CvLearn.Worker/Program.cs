@@ -8,5 +8,6 @@ var root = new RootCommand("cvlearn-worker: train image classifiers with the CvL
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     BenchCommand.Create(),
+    JoinCommand.Create(),
 };
 return await CliRunner.RunAsync(root, args);

@@ -20,7 +20,8 @@ public static class CliRunner
             Console.Error.WriteLine($"Run '{path} --help' for usage.");
             return BadInput;
         }
-        return await result.InvokeAsync();
+        // Ctrl-C/SIGTERM cancel the command's token; give commands time to stop cleanly (join tells the master).
+        return await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
     }
 
     /// <summary>

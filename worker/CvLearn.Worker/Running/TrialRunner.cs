@@ -1,0 +1,284 @@
+using System.Globalization;
+using CvLearn.Core.Checkpoints;
+using CvLearn.Core.Data;
+using CvLearn.Core.Training;
+using Microsoft.Extensions.Logging;
+
+namespace CvLearn.Worker.Running;
+
+/// <summary>
+/// Runs one trial with the core engine: maps the <see cref="TrialSpec"/> to a <see cref="TrainingJobSpec"/>, resumes
+/// from the previous attempt's checkpoint when there is one, and after every epoch writes the checkpoint to the store
+/// (key = checkpoint prefix + "valA.AAAA_epEE.ckpt") and only then reports the epoch. Knows no gRPC types.
+/// </summary>
+public sealed class TrialRunner
+{
+    private readonly ICheckpointStore _store;
+    private readonly ILogger _logger;
+    private readonly string? _dataDirOverride;
+    private readonly TextWriter? _epochLines;
+
+    /// <param name="store">Where checkpoints go (and resume checkpoints come from).</param>
+    /// <param name="dataDirOverride">The worker's --data-dir: takes precedence over the trial's data_dir.</param>
+    /// <param name="epochLines">One concise line per epoch (stdout), or null for none.</param>
+    public TrialRunner(ICheckpointStore store, ILogger logger, string? dataDirOverride = null, TextWriter? epochLines = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(logger);
+        _store = store;
+        _logger = logger;
+        _dataDirOverride = string.IsNullOrWhiteSpace(dataDirOverride) ? null : dataDirOverride;
+        _epochLines = epochLines;
+    }
+
+    /// <summary>The core job spec for a trial (EvaluateTest is set on the job, not here).</summary>
+    /// <exception cref="ArgumentException">A hyperparameter or dataset field is invalid (the message names it).</exception>
+    public TrainingJobSpec ToJobSpec(TrialSpec trial)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        var hp = trial.Hyperparameters;
+        var ds = trial.Dataset;
+        double decay = hp.LrDecay;
+        if (!double.IsFinite(decay) || decay < 0 || decay > 1)
+            throw new ArgumentException($"lr_decay: must be in (0, 1], got {decay.ToString(CultureInfo.InvariantCulture)}.");
+        string schedule = decay is 0 or 1 ? "constant" : "lr_decay:" + decay.ToString("R", CultureInfo.InvariantCulture);
+        var spec = new TrainingJobSpec
+        {
+            Dataset = string.IsNullOrWhiteSpace(ds.Name) ? throw new ArgumentException("dataset.name: the trial names no dataset.") : ds.Name,
+            DataDir = _dataDirOverride ?? (string.IsNullOrWhiteSpace(ds.DataDir) ? null : ds.DataDir),
+            TrainLimit = ds.TrainLimit > 0 ? ds.TrainLimit : null,
+            Validation = ds.Validation > 0 ? ds.Validation : DataSplit.DefaultValidationCount,
+            TestLimit = ds.TestLimit > 0 ? ds.TestLimit : null,
+            SplitSeed = FoldSeed(ds.SplitSeed),
+            Model = hp.Model,
+            Optimizer = string.IsNullOrWhiteSpace(hp.Optimizer) ? "adam" : hp.Optimizer,
+            LearningRate = hp.LearningRate,
+            Reg = hp.Reg,
+            Dropout = hp.Dropout > 0 ? hp.Dropout : null,
+            Momentum = hp.Momentum > 0 ? hp.Momentum : 0.9,
+            BatchSize = hp.BatchSize > 0 ? hp.BatchSize : 128,
+            Schedule = schedule,
+            Epochs = trial.Epochs,
+            Seed = FoldSeed(trial.Seed),
+        };
+        spec.Validate();
+        return spec;
+    }
+
+    /// <summary>Folds a 64-bit seed into a non-negative int (both halves contribute).</summary>
+    public static int FoldSeed(ulong seed) => (int)((seed ^ (seed >> 32)) & 0x7FFF_FFFF);
+
+    /// <summary>
+    /// Trains the trial. Returns Completed, Stopped (reporter said stop, or <paramref name="progress"/>'s stop was
+    /// requested), Diverged, Failed (bad spec, bad data, training error) or Cancelled (<paramref name="ct"/> fired:
+    /// the worker is shutting down). Exceptions thrown by the reporter (e.g. the master unreachable for good)
+    /// propagate, as do cancellations of <paramref name="ct"/> outside training.
+    /// </summary>
+    public async Task<TrialOutcome> RunAsync(TrialSpec trial, ITrialReporter reporter, TrialProgress progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        ArgumentNullException.ThrowIfNull(reporter);
+        ArgumentNullException.ThrowIfNull(progress);
+
+        TrainingJobSpec spec;
+        try
+        {
+            spec = ToJobSpec(trial);
+        }
+        catch (ArgumentException ex)
+        {
+            _logger.LogError("Trial {TrialId}: invalid assignment: {Error}", trial.TrialId, ex.Message);
+            return new TrialOutcome(TrialEndStatus.Failed, "invalid trial: " + ex.Message, 0, null, 0);
+        }
+
+        Checkpoint? resume = await LoadResumeAsync(trial, ct).ConfigureAwait(false);
+        var state = new RunState();
+        try
+        {
+            var result = await RunJobAsync(trial, spec, resume, reporter, progress, state, ct).ConfigureAwait(false);
+            return await OutcomeAsync(trial, result, progress, state, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (resume is not null && state.EpochsReported == 0 && ex is CheckpointFormatException or ArgumentException)
+        {
+            // The resume checkpoint parsed but does not fit this trial (other model, other seed/batch): train from scratch.
+            _logger.LogWarning("Trial {TrialId}: cannot resume from {ResumeKey} ({Error}); starting fresh.", trial.TrialId, trial.ResumeKey, ex.Message);
+            state = new RunState();
+            return await RunFreshAsync(trial, spec, reporter, progress, state, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Classify(ex, state, ct))
+        {
+            _logger.LogError(ex, "Trial {TrialId} failed: {Error}", trial.TrialId, ex.Message);
+            return new TrialOutcome(TrialEndStatus.Failed, ex.Message, Math.Max(0, state.BestValAcc), state.BestKey, state.EpochsReported);
+        }
+    }
+
+    private async Task<TrialOutcome> RunFreshAsync(TrialSpec trial, TrainingJobSpec spec, ITrialReporter reporter, TrialProgress progress, RunState state, CancellationToken ct)
+    {
+        try
+        {
+            var result = await RunJobAsync(trial, spec, null, reporter, progress, state, ct).ConfigureAwait(false);
+            return await OutcomeAsync(trial, result, progress, state, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Classify(ex, state, ct))
+        {
+            _logger.LogError(ex, "Trial {TrialId} failed: {Error}", trial.TrialId, ex.Message);
+            return new TrialOutcome(TrialEndStatus.Failed, ex.Message, Math.Max(0, state.BestValAcc), state.BestKey, state.EpochsReported);
+        }
+    }
+
+    /// <summary>True for errors that fail the trial; false for the reporter's own failures and shutdown, which propagate.</summary>
+    private static bool Classify(Exception ex, RunState state, CancellationToken ct) =>
+        state.ReporterFailure is null && !(ex is OperationCanceledException && ct.IsCancellationRequested);
+
+    private async Task<TrainingJobResult> RunJobAsync(TrialSpec trial, TrainingJobSpec spec, Checkpoint? resume, ITrialReporter reporter,
+        TrialProgress progress, RunState state, CancellationToken ct)
+    {
+        using var training = CancellationTokenSource.CreateLinkedTokenSource(ct, progress.StopToken);
+        var job = new TrainingJob(spec)
+        {
+            EvaluateTest = false,
+            ResumeFrom = resume,
+            Progress = progress,
+            CheckpointMetadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [TrainingCheckpoint.Keys.Experiment] = trial.Experiment,
+                [TrainingCheckpoint.Keys.Trial] = trial.TrialId,
+                ["attempt"] = trial.Attempt.ToString(CultureInfo.InvariantCulture),
+                ["stage"] = trial.Stage.ToString(CultureInfo.InvariantCulture),
+                ["index"] = trial.Index.ToString(CultureInfo.InvariantCulture),
+            },
+            OnEpoch = (outcome, token) => OnEpochAsync(trial, outcome, reporter, progress, state, token),
+        };
+        _logger.LogInformation("Trial {TrialId} (stage {Stage}, index {Index}, attempt {Attempt}): {Model} {Optimizer} lr={LearningRate:G4} reg={Reg:G4} batch={Batch} {Schedule}, {Epochs} epochs{Resume}",
+            trial.TrialId, trial.Stage, trial.Index, trial.Attempt, spec.Model, spec.Optimizer, spec.LearningRate, spec.Reg, spec.BatchSize, spec.Schedule, spec.Epochs,
+            resume is null ? "" : $", resuming after epoch {resume.History.Count}");
+        return await job.RunAsync(training.Token).ConfigureAwait(false);
+    }
+
+    private async ValueTask<EpochDecision> OnEpochAsync(TrialSpec trial, EpochOutcome outcome, ITrialReporter reporter, TrialProgress progress,
+        RunState state, CancellationToken ct)
+    {
+        var r = outcome.Record;
+        progress.EpochFinished(r.Epoch);
+        string key = trial.CheckpointPrefix + CheckpointName.Format(Math.Clamp(r.ValidationAccuracy, 0, 1), r.Epoch);
+        byte[] bytes = CheckpointFile.ToBytes(outcome.Checkpoint);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["trial"] = trial.TrialId,
+            ["epoch"] = r.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["val_acc"] = r.ValidationAccuracy.ToString("R", CultureInfo.InvariantCulture),
+        };
+        using (var stream = new MemoryStream(bytes, writable: false))
+        {
+            await _store.PutAsync(key, stream, metadata, ct).ConfigureAwait(false);
+        }
+        if (outcome.IsBest)
+        {
+            state.BestValAcc = r.ValidationAccuracy;
+            state.BestKey = key;
+        }
+        state.EpochsReported++;
+        _logger.LogInformation("Trial {TrialId} epoch {Epoch}/{Epochs}: train_loss={TrainLoss:F4} val_acc={ValAcc:F4} lr={LearningRate:G4} ({Seconds:F1}s) -> {CheckpointKey}",
+            trial.TrialId, r.Epoch, trial.Epochs, r.TrainLoss, r.ValidationAccuracy, r.LearningRate, r.Seconds, key);
+        _epochLines?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{trial.TrialId} epoch {r.Epoch}/{trial.Epochs} val_acc {r.ValidationAccuracy:F4} train_loss {r.TrainLoss:F4} {key}"));
+
+        bool goOn;
+        try
+        {
+            goOn = await reporter.ReportEpochAsync(trial, new TrialEpoch(r, key, outcome.IsBest), ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            state.ReporterFailure = ex;
+            throw;
+        }
+        if (!goOn || progress.StopRequested)
+        {
+            progress.RequestStop($"master said stop after epoch {r.Epoch}");
+            return EpochDecision.Stop;
+        }
+        return EpochDecision.Continue;
+    }
+
+    private async Task<TrialOutcome> OutcomeAsync(TrialSpec trial, TrainingJobResult result, TrialProgress progress, RunState state, CancellationToken ct)
+    {
+        var status = result.Status switch
+        {
+            SolverStatus.Completed => TrialEndStatus.Completed,
+            SolverStatus.Stopped => TrialEndStatus.Stopped,
+            SolverStatus.Diverged => TrialEndStatus.Diverged,
+            // Cancelled: either our stop switch (the master said stop mid-epoch) or the worker's shutdown.
+            _ => ct.IsCancellationRequested ? TrialEndStatus.Cancelled : progress.StopRequested ? TrialEndStatus.Stopped : TrialEndStatus.Cancelled,
+        };
+        string? message = status switch
+        {
+            TrialEndStatus.Stopped => progress.StopReason ?? result.Message,
+            TrialEndStatus.Completed => null,
+            _ => result.Message,
+        };
+        double best = result.BestValidationAccuracy >= 0 ? result.BestValidationAccuracy : Math.Max(0, state.BestValAcc);
+        string? bestKey = state.BestKey;
+        // After a resume the best epoch may be one of the previous attempt's: find its checkpoint under the prefix.
+        if (result.BestEpoch > 0 && (bestKey is null || !CheckpointName.TryParse(bestKey, out _, out int bestKeyEpoch) || bestKeyEpoch != result.BestEpoch))
+        {
+            bestKey = await FindCheckpointAsync(trial.CheckpointPrefix, result.BestEpoch, CancellationToken.None).ConfigureAwait(false) ?? bestKey;
+        }
+        if (status != TrialEndStatus.Cancelled)
+            _logger.LogInformation("Trial {TrialId} {Status} after {Epochs} epochs: best val_acc={BestValAcc:F4} ({BestKey}){Message}",
+                trial.TrialId, status, result.History.Count, best, bestKey, message is null ? "" : ": " + message);
+        return new TrialOutcome(status, message, best, bestKey, result.History.Count);
+    }
+
+    private async Task<string?> FindCheckpointAsync(string prefix, int epoch, CancellationToken ct)
+    {
+        try
+        {
+            string? found = null;
+            await foreach (var o in _store.ListAsync(prefix, ct).ConfigureAwait(false))
+            {
+                if (o.Key.IndexOf('/', prefix.Length) < 0 && CheckpointName.TryParse(o.Key, out _, out int e) && e == epoch) found = o.Key;
+            }
+            return found;
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning("Cannot list {Prefix} in {Store}: {Error}", prefix, _store.Describe, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The previous attempt's checkpoint, or null (none asked for, missing or unreadable: start fresh).</summary>
+    private async Task<Checkpoint?> LoadResumeAsync(TrialSpec trial, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(trial.ResumeKey)) return null;
+        try
+        {
+            Checkpoint checkpoint;
+            var stream = await _store.OpenReadAsync(trial.ResumeKey, ct).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                checkpoint = await CheckpointFile.ReadAsync(stream, trial.ResumeKey, ct).ConfigureAwait(false);
+            }
+            _logger.LogInformation("Trial {TrialId}: resuming from {ResumeKey} (epoch {Epoch}).", trial.TrialId, trial.ResumeKey, checkpoint.History.Count);
+            return checkpoint;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException)
+        {
+            _logger.LogWarning("Trial {TrialId}: resume checkpoint {ResumeKey} is unusable ({Error}); starting fresh.", trial.TrialId, trial.ResumeKey, ex.Message);
+            return null;
+        }
+    }
+
+    private sealed class RunState
+    {
+        public int EpochsReported;
+        public double BestValAcc = -1;
+        public string? BestKey;
+        public Exception? ReporterFailure;
+    }
+}
