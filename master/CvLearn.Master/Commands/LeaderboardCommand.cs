@@ -22,6 +22,7 @@ public static class LeaderboardCommand
             var uri = MasterAddress.Parse(r.GetValue(master));
             int n = r.GetValue(top);
             if (n < 0) throw new ArgumentException($"--top: must be >= 0 (0 = all), got {n}.");
+            LeaderboardRenderer.WidenWhenRedirected();
             using var channel = new RpcChannel(uri);
             var client = new SearchServiceClient(channel);
             var request = new Pb.LeaderboardRequest { Top = n };

@@ -11,6 +11,12 @@ public static class LeaderboardRenderer
 {
     private const string Spark = "▁▂▃▄▅▆▇█";
 
+    /// <summary>Piped output has no terminal width: render as wide as the table needs instead of wrapping at 80.</summary>
+    public static void WidenWhenRedirected()
+    {
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+    }
+
     public static IRenderable Render(Pb.Leaderboard b, int maxRows)
     {
         ArgumentNullException.ThrowIfNull(b);
@@ -92,6 +98,7 @@ public static class FinalSummary
     public static void Print(TextWriter _, Trials.SearchSnapshot snapshot)
     {
         var board = Services.ProtoMapping.ToProto(snapshot, 10);
+        LeaderboardRenderer.WidenWhenRedirected();
         AnsiConsole.Write(LeaderboardRenderer.Render(board, 10));
         if (snapshot.EnsembleError is { } err) AnsiConsole.MarkupLine("[red]ensemble:[/] " + Markup.Escape(err));
     }

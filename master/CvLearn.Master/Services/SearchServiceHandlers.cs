@@ -62,7 +62,7 @@ public sealed class SearchServiceHandlers
 
     private Pb.HeartbeatReply Heartbeat(Pb.HeartbeatRequest r)
     {
-        var v = _coordinator.Heartbeat(r.WorkerId, r.TrialId, r.Attempt, r.RunningLoss);
+        var v = _coordinator.Heartbeat(r.WorkerId, r.TrialId, r.Attempt, r.EpochFraction > 0 ? r.RunningLoss : null);
         return new Pb.HeartbeatReply { Decision = Decision(v), Reason = v.Reason, LeaseDeadlineUnixMs = v.LeaseDeadline.ToUnixTimeMilliseconds() };
     }
 

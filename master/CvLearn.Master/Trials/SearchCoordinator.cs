@@ -187,7 +187,8 @@ public sealed partial class SearchCoordinator
         }
     }
 
-    public Verdict Heartbeat(string workerId, string? trialId, int attempt, double runningLoss)
+    /// <summary>Renews the lease; <paramref name="runningLoss"/> is null while no minibatch has been trained yet.</summary>
+    public Verdict Heartbeat(string workerId, string? trialId, int attempt, double? runningLoss)
     {
         lock (_gate)
         {
@@ -197,7 +198,7 @@ public sealed partial class SearchCoordinator
             if (Stale(t, attempt, out string why)) return Verdict.Halt(why, Now);
             Bind(t, worker);
             t.LeaseDeadline = Now + _options.Lease;
-            t.LatestLoss = runningLoss;
+            if (runningLoss is not null) t.LatestLoss = runningLoss;
             return Decide(t);
         }
     }
