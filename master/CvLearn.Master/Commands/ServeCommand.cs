@@ -28,22 +28,23 @@ public static class ServeCommand
         var storage = new Option<string>("--storage") { Description = "Where checkpoints go, announced to workers: a directory (shared filesystem), file:///DIR, azblob://CONTAINER/PREFIX or an https SAS URL.", DefaultValueFactory = _ => "runs/storage" };
         var state = new Option<string?>("--state") { Description = "SQLite file holding the search state; a restarted master carries on from it (default runs/<experiment>.state.db)." };
         var localWorkers = new Option<int>("--local-workers") { Description = "Also start N worker processes on this machine (each with cores/N threads), stopped with the master.", DefaultValueFactory = _ => 0 };
+        var workerThreads = new Option<int?>("--worker-threads") { Description = "Compute threads of each local worker (default: cores / --local-workers, at least 1)." };
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Exit once every stage is done and the final ensemble is evaluated." };
         var lease = new Option<double>("--lease-seconds") { Description = "A trial whose worker is silent this long is requeued (resuming from its latest checkpoint).", DefaultValueFactory = _ => 60 };
         var heartbeat = new Option<double>("--heartbeat-seconds") { Description = "How often workers heartbeat during an epoch.", DefaultValueFactory = _ => 5 };
         var maxMessage = new Option<int>("--max-message-bytes") { Description = "Largest gRPC request accepted (RESOURCE_EXHAUSTED above).", DefaultValueFactory = _ => 4 * 1024 * 1024 };
         var command = new Command("serve", "Run a search: sample trials, dispatch them to workers over gRPC, refine coarse to fine, build the final ensemble.")
         {
-            config, grpcPort, httpPort, bind, storage, state, localWorkers, exitWhenDone, lease, heartbeat, maxMessage,
+            config, grpcPort, httpPort, bind, storage, state, localWorkers, workerThreads, exitWhenDone, lease, heartbeat, maxMessage,
         };
         command.SetAction((r, ct) => CliRunner.GuardAsync(() => RunAsync(new ServeSettings(
             r.GetValue(config), r.GetValue(grpcPort), r.GetValue(httpPort), r.GetValue(bind)!, r.GetValue(storage)!, r.GetValue(state),
-            r.GetValue(localWorkers), r.GetValue(exitWhenDone), r.GetValue(lease), r.GetValue(heartbeat), r.GetValue(maxMessage)), ct)));
+            r.GetValue(localWorkers), r.GetValue(workerThreads), r.GetValue(exitWhenDone), r.GetValue(lease), r.GetValue(heartbeat), r.GetValue(maxMessage)), ct)));
         return command;
     }
 
     public sealed record ServeSettings(string? Config, int GrpcPort, int HttpPort, string Bind, string Storage, string? State, int LocalWorkers,
-        bool ExitWhenDone, double LeaseSeconds, double HeartbeatSeconds, int MaxMessageBytes)
+        int? WorkerThreads, bool ExitWhenDone, double LeaseSeconds, double HeartbeatSeconds, int MaxMessageBytes)
     {
         public void Validate()
         {
@@ -52,6 +53,7 @@ public static class ServeCommand
             if (GrpcPort == HttpPort && GrpcPort != 0) throw new ArgumentException("--grpc-port and --http-port must differ: gRPC needs an HTTP/2-only port of its own.");
             if (!IPAddress.TryParse(Bind, out _)) throw new ArgumentException($"--bind: '{Bind}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1).");
             if (LocalWorkers is < 0 or > 256) throw new ArgumentException($"--local-workers: must be in 0..256, got {LocalWorkers}.");
+            if (WorkerThreads is < 1 or > 1024) throw new ArgumentException($"--worker-threads: must be in 1..1024, got {WorkerThreads}.");
             if (MaxMessageBytes < 1024) throw new ArgumentException($"--max-message-bytes: must be at least 1024, got {MaxMessageBytes}.");
         }
     }
@@ -126,7 +128,7 @@ public static class ServeCommand
         if (s.LocalWorkers > 0)
         {
             var master = new Uri($"http://127.0.0.1:{grpcUri.Port}");
-            pool = new LocalWorkerPool(new LocalWorkerOptions(s.LocalWorkers, master, Path.Combine(Path.GetDirectoryName(stateStore.Path)!, "workers"), null),
+            pool = new LocalWorkerPool(new LocalWorkerOptions(s.LocalWorkers, master, Path.Combine(Path.GetDirectoryName(stateStore.Path)!, "workers"), null, s.WorkerThreads),
                 coordinator, app.Services.GetRequiredService<ILogger<LocalWorkerPool>>());
             await pool.StartAsync(poolStop.Token).ConfigureAwait(false);
         }

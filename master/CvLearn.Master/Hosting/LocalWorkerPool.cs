@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace CvLearn.Master.Hosting;
 
 /// <summary>What <see cref="LocalWorkerPool"/> starts.</summary>
-public sealed record LocalWorkerOptions(int Count, Uri Master, string LogDirectory, string? StorageOverride);
+public sealed record LocalWorkerOptions(int Count, Uri Master, string LogDirectory, string? StorageOverride, int? Threads = null);
 
 /// <summary>
 /// `serve --local-workers N`: N `cvlearn-worker join` processes on this machine, each with cores/N compute threads
@@ -53,7 +53,7 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
     {
         var (file, prefix) = ResolveWorker();
         Directory.CreateDirectory(options.LogDirectory);
-        int threads = Math.Max(1, Environment.ProcessorCount / options.Count);
+        int threads = options.Threads ?? Math.Max(1, Environment.ProcessorCount / options.Count);
         var slots = Enumerable.Range(1, options.Count).Select(i => RunSlotAsync(i, file, prefix, threads, stoppingToken)).ToArray();
         await Task.WhenAll(slots).ConfigureAwait(false);
     }

@@ -74,10 +74,11 @@ public sealed partial class SearchCoordinator
                 {
                     if (!rows.TryGetValue(t.Id, out var row)) continue;
                     Apply(t, row);
+                    if (t.Status.IsFinished()) _finishedPerStage[stage]++;
                     applied.Add(t.Id);
                 }
 
-                if (stage == _plannedStages && _planner.IsStageComplete(stage, Results(), out _)) AdvanceStages();
+                if (stage == _plannedStages) AdvanceStages();
             }
 
             var unknown = rows.Keys.Where(id => !applied.Contains(id)).ToList();

@@ -38,6 +38,7 @@ public sealed partial class SearchCoordinator
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private int _plannedStages;
+    private int[] _finishedPerStage = [];
     private bool _searchDoneFlag;
     private bool _finishedFlag;
     private bool _metaDirty;
@@ -59,6 +60,7 @@ public sealed partial class SearchCoordinator
         _splitSeed = Search.TrialSampler.StreamSeed(config.Seed, 0, 0, "#split") >> 33;
         _stageOffsets = new int[config.Stages.Count + 1];
         for (int s = 0; s < config.Stages.Count; s++) _stageOffsets[s + 1] = _stageOffsets[s] + config.Stages[s].Trials;
+        _finishedPerStage = new int[config.Stages.Count + 1];
         lock (_gate) PlanNextStage();
     }
 
@@ -415,7 +417,10 @@ public sealed partial class SearchCoordinator
     {
         var lease = t.LeaseDeadline;
         if (t.PendingStop != StopKind.None) return Verdict.Halt(t.Message ?? "stopped by the scheduler", lease);
-        var peers = _ordered.Where(p => p.Key.Stage == t.Key.Stage).Select(p => p.ToHistory()).ToList();
+        // Only median stopping compares a trial with its peers; divergence checks need the trial alone.
+        IReadOnlyList<TrialHistory> peers = _config.Scheduler.MedianStopping is null
+            ? []
+            : _ordered.Where(p => p.Key.Stage == t.Key.Stage).Select(p => p.ToHistory()).ToList();
         var decision = _stopPolicy.Decide(t.ToHistory(), new StageContext(t.Key.Stage, t.Spec.Epochs, peers));
         if (!decision.ShouldStop) return Verdict.Continue(lease);
         t.PendingStop = decision.Kind;
@@ -448,6 +453,7 @@ public sealed partial class SearchCoordinator
 
     private void Finish(TrialState t, TrialStatus status, string? message)
     {
+        if (!t.Status.IsFinished()) _finishedPerStage[t.Key.Stage]++;
         t.Status = status;
         t.Message = message;
         t.FinishedAt = Now;
@@ -462,7 +468,8 @@ public sealed partial class SearchCoordinator
     /// <summary>Plans the next stage once the current one is finished; marks the search done after the last.</summary>
     private void AdvanceStages()
     {
-        while (!_searchDoneFlag && _planner.IsStageComplete(_plannedStages, Results(), out _))
+        // Counting finished trials per stage keeps a completion O(1); the planner only runs when a stage is complete.
+        while (!_searchDoneFlag && _finishedPerStage[_plannedStages] >= _config.Stage(_plannedStages).Trials)
         {
             if (_plannedStages < _config.Stages.Count)
             {
