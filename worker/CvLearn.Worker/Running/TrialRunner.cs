@@ -87,7 +87,7 @@ public sealed class TrialRunner
         {
             spec = ToJobSpec(trial);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             _logger.LogError("Trial {TrialId}: invalid assignment: {Error}", trial.TrialId, ex.Message);
             return new TrialOutcome(TrialEndStatus.Failed, "invalid trial: " + ex.Message, 0, null, 0);
