@@ -18,8 +18,10 @@ public sealed class ProcessTests : IDisposable
         _store.Dispose();
     }
 
-    [Fact]
-    public async Task SigtermStopsTheTrialLeavesTheMasterAndExitsZero()
+    [Theory]
+    [InlineData("-TERM", "SIGTERM")]
+    [InlineData("-INT", "Ctrl-C")]
+    public async Task ASignalStopsTheTrialLeavesTheMasterWithItAndExitsZero(string signal, string reason)
     {
         await using var master = await FakeMaster.StartAsync(_store.Path);
         FakeMaster.Trial(master, Trials.Assignment(_data.Path, epochs: 500));
@@ -45,7 +47,7 @@ public sealed class ProcessTests : IDisposable
         {
             await master.FirstReport.Task.WaitAsync(TimeSpan.FromSeconds(90));
             var clock = Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", [signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
                 await kill.WaitForExitAsync();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
             string logs = $"stdout:\n{stdout}\nstderr:\n{stderr}";
@@ -54,11 +56,11 @@ public sealed class ProcessTests : IDisposable
             var leave = Assert.Single(master.Leaves);
             Assert.Equal("trial-0001", leave.TrialId);
             Assert.Equal(1, leave.Attempt);
-            Assert.Equal("SIGTERM", leave.Reason);
+            Assert.Equal(reason, leave.Reason);
             Assert.Empty(master.Results);
             Assert.Contains("trial-0001 epoch 1/500 val_acc", stdout.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain("info:", stdout.ToString(), StringComparison.Ordinal);
-            Assert.Contains("SIGTERM", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Contains(reason, stderr.ToString(), StringComparison.Ordinal);
         }
         finally
         {
