@@ -20,8 +20,13 @@ public static class CliRunner
             Console.Error.WriteLine($"Run '{path} --help' for usage.");
             return BadInput;
         }
-        // Ctrl-C/SIGTERM cancel the command's token; give commands time to stop cleanly (join tells the master).
-        return await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
+        // Ctrl-C/SIGTERM cancel the command's token (after 10 s the process ends anyway), unless the command
+        // registers its own signal handlers (join: it needs to know which signal, to tell the master).
+        var config = new InvocationConfiguration
+        {
+            ProcessTerminationTimeout = result.CommandResult.Command is SignalHandlingCommand ? null : TimeSpan.FromSeconds(10),
+        };
+        return await result.InvokeAsync(config);
     }
 
     /// <summary>
@@ -57,3 +62,6 @@ public static class CliRunner
         ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException
         || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "ModelSpecException" or "SearchConfigException";
 }
+
+/// <summary>A command that handles SIGINT/SIGTERM itself (System.CommandLine's own handling is turned off for it).</summary>
+internal sealed class SignalHandlingCommand(string name, string? description = null) : Command(name, description);

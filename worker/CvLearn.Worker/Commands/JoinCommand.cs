@@ -26,7 +26,7 @@ public static class JoinCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory with the dataset files on this machine (takes precedence over the directory the master names)." };
         var giveUp = new Option<double>("--give-up-after") { Description = "Seconds one call keeps retrying an unreachable master before the worker gives up (exit code 1).", DefaultValueFactory = _ => 300 };
         var verbose = new Option<bool>("--verbose") { Description = "Debug logging (retries, waits, heartbeats)." };
-        var command = new Command("join", """
+        var command = new SignalHandlingCommand("join", """
             Work for a cvlearn-master search: join, then loop acquire a trial -> train it -> write each epoch's checkpoint
             to <storage>/<experiment>/trial-NNNN/valA.AAAA_epEE.ckpt -> report the epoch (the master answers continue or
             stop) -> complete. Heartbeats keep the trial's lease during long epochs; network errors are retried with

@@ -62,6 +62,7 @@ public sealed class WorkerSession
         try
         {
             await _master.JoinAsync(shutdown).ConfigureAwait(false);
+            Store(); // a missing or malformed storage location fails before a trial is taken
             while (true)
             {
                 shutdown.ThrowIfCancellationRequested();

@@ -41,7 +41,9 @@ public sealed class TrialRunner
         double decay = hp.LrDecay;
         if (!double.IsFinite(decay) || decay < 0 || decay > 1)
             throw new ArgumentException($"lr_decay: must be in (0, 1], got {decay.ToString(CultureInfo.InvariantCulture)}.");
-        string schedule = decay is 0 or 1 ? "constant" : "lr_decay:" + decay.ToString("R", CultureInfo.InvariantCulture);
+        // lr_decay:D is step:1:D; use the canonical spelling, which is what the schedule's resume state records
+        // (TrainingCheckpoint.Restore compares the spec string, so "lr_decay:D" would not resume).
+        string schedule = decay is 0 or 1 ? "constant" : LearningRateSchedules.FromLrDecay(decay).Spec;
         var spec = new TrainingJobSpec
         {
             Dataset = string.IsNullOrWhiteSpace(ds.Name) ? throw new ArgumentException("dataset.name: the trial names no dataset.") : ds.Name,
@@ -85,7 +87,7 @@ public sealed class TrialRunner
         {
             spec = ToJobSpec(trial);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             _logger.LogError("Trial {TrialId}: invalid assignment: {Error}", trial.TrialId, ex.Message);
             return new TrialOutcome(TrialEndStatus.Failed, "invalid trial: " + ex.Message, 0, null, 0);
