@@ -9,6 +9,8 @@ need_apt=()
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || need_apt+=(python3-grpcio)
 /usr/bin/python3 -c 'import grpc_tools' 2>/dev/null || need_apt+=(python3-grpc-tools)
 /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || need_apt+=(python3-protobuf)
+# headless browser for the dashboard tests (DashboardBrowserTests render the page and read the DOM)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
