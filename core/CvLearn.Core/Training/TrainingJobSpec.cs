@@ -94,7 +94,8 @@ public sealed record TrainingJobSpec
         ["reg_kind"] = RegKind.ToString(),
         ["dropout"] = Dropout is { } d ? Num(d) : "spec",
         ["momentum"] = Num(Momentum),
-        ["lr_schedule"] = Schedule,
+        // Canonical form (e.g. "lr_decay:0.95" is stored as "step:1:0.95"): resuming compares it with the schedule's own Spec.
+        ["lr_schedule"] = LearningRateSchedules.Parse(Schedule).Spec,
         ["epochs"] = Epochs.ToString(CultureInfo.InvariantCulture),
         ["batch_size"] = BatchSize.ToString(CultureInfo.InvariantCulture),
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
