@@ -76,7 +76,29 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
         string blob = BlobName(key);
         if (metadata is not null) BlobMetadata.Validate(metadata);
         await EnsureContainerAsync(ct).ConfigureAwait(false);
+        long start = content.CanSeek ? content.Position : -1;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await PutOnceAsync(blob, key, content, metadata, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (AzureStorageException ex) when (ex.ErrorCode == "InvalidBlockList" && attempt < 12)
+            {
+                // Committing a block list discards the blob's other uncommitted blocks, so a concurrent writer of the
+                // same key can invalidate ours. Nothing of ours became visible: upload again when the source allows.
+                if (start < 0)
+                    throw new AzureStorageException($"Upload of '{key}' to {Describe} lost a race with another writer of the same key (InvalidBlockList) and the source stream cannot be rewound; write it again.", ex.Status, ex.ErrorCode, ex);
+                _log.LogWarning("Block list of {Key} on {Store} was invalidated by a concurrent writer; uploading again (attempt {Attempt}).", key, Describe, attempt + 1);
+                content.Position = start;
+                await Task.Delay(Random.Shared.Next(20, 100) * attempt, ct).ConfigureAwait(false);
+            }
+        }
+    }
 
+    private async Task PutOnceAsync(string blob, string key, Stream content, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct)
+    {
         // Read up to threshold+1 bytes: if the content ends within the threshold it is one Put Blob.
         byte[] first = await ReadUpToAsync(content, _options.SingleUploadThreshold + 1, ct).ConfigureAwait(false);
         if (first.Length <= _options.SingleUploadThreshold)
@@ -335,7 +357,8 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
         {
             throw new AzureStorageException($"{operation} on {Describe} refused: too many recent failures opened the circuit breaker; it retries after {_options.CircuitBreakDuration.TotalSeconds:0} s. Last problem: {ex.Message}", null, null, ex);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException && ex is not AzureStorageException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException }
+                                   && ex is not AzureStorageException && !ct.IsCancellationRequested)
         {
             string what = ex is Polly.Timeout.TimeoutRejectedException ? $"no answer within {_options.AttemptTimeout.TotalSeconds:0.#} s" : Redaction.RedactQuery(ex.Message);
             throw new AzureStorageException(

@@ -26,6 +26,7 @@ public static class BlobResilience
             .Handle<HttpRequestException>()
             .Handle<IOException>()
             .Handle<TimeoutRejectedException>()
+            .Handle<OperationCanceledException>(ex => ex.InnerException is TimeoutException)   // HttpClient's connect timeout
             .HandleResult(r => IsTransient(r.StatusCode));
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
