@@ -289,7 +289,7 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
         }
         if (response.StatusCode == HttpStatusCode.Conflict) return;   // ContainerAlreadyExists (or being deleted: later calls say so)
         string? code = ErrorCode(response);
-        if (response.StatusCode == HttpStatusCode.Forbidden && code != "AuthenticationFailed")
+        if (response.StatusCode == HttpStatusCode.Forbidden && !IsCredentialFailure(code))
         {
             // A container SAS cannot create containers: accept the container if it exists.
             using var probe = await SendAsync(() => Request(HttpMethod.Get, ContainerUrl(("restype", "container"), ("comp", "list"), ("maxresults", "1"))), "List Blobs", ct).ConfigureAwait(false);
@@ -367,6 +367,9 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
         }
     }
 
+    /// <summary>AuthenticationFailed (Azure: bad signature, expired SAS) or AuthorizationFailure (Azurite's code for a bad signature; Azure's for network rules).</summary>
+    private static bool IsCredentialFailure(string? code) => code is "AuthenticationFailed" or "AuthorizationFailure";
+
     private static string? ErrorCode(HttpResponseMessage r) => r.Headers.TryGetValues("x-ms-error-code", out var v) ? v.FirstOrDefault() : null;
 
     private async Task EnsureSuccessAsync(HttpResponseMessage response, string action, string? key, CancellationToken ct)
@@ -386,8 +389,8 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
         int status = (int)response.StatusCode;
         string message = (response.StatusCode, code) switch
         {
-            (HttpStatusCode.Forbidden, "AuthenticationFailed") =>
-                $"Azure Blob Storage rejected the credentials ({status} AuthenticationFailed) trying to {action} {target}. Check {BlobLocation.ConnectionStringVariable} (account name and key) or the SAS token (signature, expiry) in the storage URL.",
+            (HttpStatusCode.Forbidden, _) when IsCredentialFailure(code) =>
+                $"Azure Blob Storage rejected the credentials ({status} {code}) trying to {action} {target}. Check {BlobLocation.ConnectionStringVariable} (account name and key) or the SAS token (signature, expiry) in the storage URL.",
             (HttpStatusCode.Forbidden, _) =>
                 $"Azure Blob Storage refused to {action} {target} ({status} {code}). The credentials lack a permission: a SAS needs read, add, create, write, delete and list rights on the container.",
             (HttpStatusCode.NotFound, "ContainerNotFound") =>
