@@ -84,6 +84,15 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
                 await PutOnceAsync(blob, key, content, metadata, ct).ConfigureAwait(false);
                 return;
             }
+            catch (AzureStorageException ex) when (ex.ErrorCode == "ContainerNotFound" && attempt == 1)
+            {
+                // The container vanished since it was checked (deleted, or an emulator restarted without its data).
+                _log.LogWarning("Container {Container} of {Store} is gone; creating it again.", _location.Container, Describe);
+                lock (_containerGate) _containerReady = null;
+                await EnsureContainerAsync(ct).ConfigureAwait(false);
+                if (start < 0) throw;
+                content.Position = start;
+            }
             catch (AzureStorageException ex) when (ex.ErrorCode == "InvalidBlockList" && attempt < 12)
             {
                 // Committing a block list discards the blob's other uncommitted blocks, so a concurrent writer of the
@@ -341,29 +350,36 @@ public sealed class AzureBlobCheckpointStore : ICheckpointStore, IDisposable
     /// <summary>Sends a fresh request per attempt (dated and signed) through the resilience pipeline.</summary>
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string operation, CancellationToken ct)
     {
+        ResilienceContext context = ResilienceContextPool.Shared.Get(ct);
         try
         {
-            return await _pipeline.ExecuteAsync(async token =>
+            context.Properties.Set(BlobResilience.Operation, operation + " on " + Describe);
+            return await _pipeline.ExecuteAsync(async (ctx, _) =>
             {
+                CancellationToken token = ctx.CancellationToken;
                 using var request = create();
                 request.Headers.TryAddWithoutValidation("x-ms-date", DateTimeOffset.UtcNow.ToString("R", CultureInfo.InvariantCulture));
                 request.Headers.TryAddWithoutValidation("x-ms-version", _options.ApiVersion);
                 request.Headers.TryAddWithoutValidation("x-ms-client-request-id", Guid.NewGuid().ToString());
                 if (_location.Credentials is BlobCredentials.SharedKey key) SharedKeySigner.Authorize(request, key);
                 return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+            }, context, 0).ConfigureAwait(false);
         }
         catch (BrokenCircuitException ex)
         {
             throw new AzureStorageException($"{operation} on {Describe} refused: too many recent failures opened the circuit breaker; it retries after {_options.CircuitBreakDuration.TotalSeconds:0} s. Last problem: {ex.Message}", null, null, ex);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or System.Net.Sockets.SocketException or Polly.Timeout.TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException }
                                    && ex is not AzureStorageException && !ct.IsCancellationRequested)
         {
             string what = ex is Polly.Timeout.TimeoutRejectedException ? $"no answer within {_options.AttemptTimeout.TotalSeconds:0.#} s" : Redaction.RedactQuery(ex.Message);
             throw new AzureStorageException(
                 $"Cannot reach Azure Blob Storage at {_location.ServiceUri.GetLeftPart(UriPartial.Authority)} for {operation} ({what}) after {_options.MaxRetries + 1} attempts. " +
                 "Check the endpoint (BlobEndpoint in CVLEARN_AZURE_CONNECTION_STRING, or the storage URL), that the service is running and the network.", null, null, ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 

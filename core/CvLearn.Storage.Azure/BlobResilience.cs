@@ -10,12 +10,15 @@ namespace CvLearn.Storage.Azure;
 /// <summary>
 /// The resilience pipeline around every Blob request attempt: retry (exponential backoff with jitter, honouring
 /// Retry-After) → circuit breaker → per-attempt timeout. Transient: 408, 429, 500, 502, 503, 504, attempt timeouts,
-/// connection failures and resets (<see cref="HttpRequestException"/>, <see cref="IOException"/>). Each request
+/// connection failures and resets (<see cref="HttpRequestException"/>, <see cref="IOException"/>, SocketException). Each request
 /// attempt is built afresh (new date, new signature, same body), so retrying an upload is safe: Put Blob, Put Block
 /// and Put Block List are idempotent.
 /// </summary>
 public static class BlobResilience
 {
+    /// <summary>What an attempt does ("Put Block PUT /acct/container/blob"), for the retry log.</summary>
+    internal static readonly ResiliencePropertyKey<string> Operation = new("cvlearn.blob.operation");
+
     /// <summary>Status codes worth retrying.</summary>
     public static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests
         or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
@@ -25,6 +28,7 @@ public static class BlobResilience
         PredicateBuilder<HttpResponseMessage> Transient() => new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
             .Handle<IOException>()
+            .Handle<System.Net.Sockets.SocketException>()   // can escape HttpClient when a connection is reset right after connect
             .Handle<TimeoutRejectedException>()
             .Handle<OperationCanceledException>(ex => ex.InnerException is TimeoutException)   // HttpClient's connect timeout
             .HandleResult(r => IsTransient(r.StatusCode));
@@ -44,7 +48,8 @@ public static class BlobResilience
                 OnRetry = args =>
                 {
                     HttpResponseMessage? r = args.Outcome.Result;
-                    string what = r?.RequestMessage is { } req ? $"{req.Method} {req.RequestUri?.AbsolutePath}" : "request";
+                    string what = args.Context.Properties.TryGetValue(Operation, out string? op) ? op
+                        : r?.RequestMessage is { } req ? $"{req.Method} {req.RequestUri?.AbsolutePath}" : "request";
                     string reason = r is not null
                         ? $"{(int)r.StatusCode} {(r.Headers.TryGetValues("x-ms-error-code", out var c) ? c.FirstOrDefault() : r.ReasonPhrase)}"
                         : $"{args.Outcome.Exception?.GetType().Name}: {Redaction.RedactQuery(args.Outcome.Exception?.Message ?? "")}";

@@ -112,15 +112,30 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    /// <summary>Kills the server (the data directory stays).</summary>
+    /// <summary>
+    /// Stops the server like an operator would (SIGTERM: Azurite saves its metadata database and exits); kills it
+    /// if it is still running after 15 s. The data directory stays.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is not { } p) return;
         _process = null;
-        try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        try
+        {
+            if (!p.HasExited && OperatingSystem.IsLinux() && Kill(p.Id, 15) == 0)
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                try { await p.WaitForExitAsync(grace.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            }
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) { }
         await p.WaitForExitAsync().ConfigureAwait(false);
         p.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>Starts it again on the same port and data directory.</summary>
     public Task StartAgainAsync() => LaunchAsync();
