@@ -43,9 +43,10 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
         typeof(AzuriteServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "RepoRoot").Value!;
 
     /// <summary>Path of azurite-blob: $CVLEARN_AZURITE, else tests/storage/node_modules/.bin/azurite-blob.</summary>
-    public static string FindExecutable()
+    public static string FindExecutable() => FindExecutable(Environment.GetEnvironmentVariable("CVLEARN_AZURITE"));
+
+    internal static string FindExecutable(string? fromEnv)
     {
-        string? fromEnv = Environment.GetEnvironmentVariable("CVLEARN_AZURITE");
         string path = !string.IsNullOrEmpty(fromEnv) ? fromEnv : Path.Combine(RepoRoot, "tests", "storage", "node_modules", ".bin", "azurite-blob");
         if (!File.Exists(path))
             throw new InvalidOperationException(

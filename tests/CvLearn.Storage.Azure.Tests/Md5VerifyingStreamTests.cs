@@ -38,3 +38,14 @@ public class Md5VerifyingStreamTests
         Assert.Contains("truncated", (await Assert.ThrowsAsync<InvalidDataException>(() => s.CopyToAsync(Stream.Null))).Message);
     }
 }
+
+public class AzuriteInstallTests
+{
+    [Fact]
+    public void MissingAzuriteFailsWithInstructionsInsteadOfSkipping()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => AzuriteServer.FindExecutable("/nonexistent/azurite-blob"));
+        Assert.Contains("tests/storage/setup.sh", ex.Message);
+        Assert.True(File.Exists(AzuriteServer.FindExecutable()), "the pinned Azurite is installed (tests/storage/setup.sh)");
+    }
+}
