@@ -165,6 +165,73 @@ public sealed class FaultInjectionTests(AzuriteFixture azurite)
     }
 }
 
+/// <summary>Retry-After, the circuit breaker and log redaction.</summary>
+[Collection("azurite")]
+public sealed class ResiliencePolicyTests(AzuriteFixture azurite)
+{
+    private static CancellationToken Ct => CancellationToken.None;
+
+    [Fact]
+    public async Task RetryAfterIsHonoured()
+    {
+        await using var proxy = new FaultProxy(azurite.Server.Port, n => n == 0 ? new Fault.Answer(503, 2) : new Fault.Pass());
+        var log = new ListLogger();
+        using var store = azurite.NewStore(port: proxy.Port, options: AzuriteFixture.TestOptions(log));   // own backoff: 0.1 s
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await store.ValidateAsync(Ct);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"took {clock.Elapsed}");
+        Assert.Contains(log.Lines, l => l.Contains("503", StringComparison.Ordinal) && l.Contains("in 2.00 s", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NonTransientStatusIsNotRetried()
+    {
+        await using var proxy = new FaultProxy(azurite.Server.Port, _ => new Fault.Answer(400, null));
+        var log = new ListLogger();
+        using var store = azurite.NewStore(port: proxy.Port, options: AzuriteFixture.TestOptions(log));
+        var ex = await Assert.ThrowsAsync<AzureStorageException>(() => store.ValidateAsync(Ct));
+        Assert.Contains("400", ex.Message);
+        Assert.Equal(1, proxy.Connections);
+        Assert.DoesNotContain(log.Lines, l => l.Contains("retry", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CircuitOpensAfterRepeatedFailuresWithAClearMessage()
+    {
+        await using var proxy = new FaultProxy(azurite.Server.Port, _ => new Fault.Answer(503, null));
+        var log = new ListLogger();
+        var options = new AzureBlobStoreOptions
+        {
+            MaxRetries = 8, RetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+            CircuitFailureRatio = 0.5, CircuitMinimumThroughput = 3, CircuitBreakDuration = TimeSpan.FromSeconds(30), Logger = log,
+        };
+        string cs = azurite.Server.ConnectionString(proxy.Port);
+        using var store = AzureStorage.Create($"azblob://{AzuriteFixture.NewContainer()}/p", options, _ => cs);
+        var ex = await Assert.ThrowsAsync<AzureStorageException>(() => store.ValidateAsync(Ct));
+        Assert.Contains("circuit breaker", ex.Message);
+        Assert.Contains(log.Lines, l => l.Contains("circuit open", StringComparison.Ordinal));
+        int connections = proxy.Connections;
+        await Assert.ThrowsAsync<AzureStorageException>(() => store.ExistsAsync("x.ckpt", Ct));
+        Assert.Equal(connections, proxy.Connections);   // rejected without touching the network
+    }
+
+    [Fact]
+    public async Task RetriesOfSasRequestsAreLoggedWithoutTheSignature()
+    {
+        string container = AzuriteFixture.NewContainer();
+        using (var admin = azurite.NewStore(container)) await admin.ValidateAsync(Ct);
+        string sas = TestSas.ForContainer(BlobLocation.DevelopmentAccountName, container, "racwdl", Convert.FromBase64String(BlobLocation.DevelopmentAccountKey), TimeSpan.FromHours(1));
+        await using var proxy = new FaultProxy(azurite.Server.Port, n => n < 3 ? new Fault.ResetAfter(100) : new Fault.Pass());
+        var log = new ListLogger();
+        using var store = AzureStorage.Create($"http://127.0.0.1:{proxy.Port}/{BlobLocation.DevelopmentAccountName}/{container}/p?{sas}", AzuriteFixture.TestOptions(log));
+        using (var ms = new MemoryStream([1, 2, 3])) await store.PutAsync("x.ckpt", ms, null, Ct);
+        Assert.True(await store.ExistsAsync("x.ckpt", Ct));
+        Assert.Contains(log.Lines, l => l.Contains("retry", StringComparison.Ordinal));
+        string sig = Uri.UnescapeDataString(sas[(sas.IndexOf("sig=", StringComparison.Ordinal) + 4)..]);
+        Assert.DoesNotContain(log.Lines, l => l.Contains(sig, StringComparison.Ordinal) || l.Contains(Uri.EscapeDataString(sig), StringComparison.Ordinal) || l.Contains("sig=", StringComparison.Ordinal));
+    }
+}
+
 /// <summary>Azurite restarted in the middle of a trial's checkpoint sequence (data on disk): the store carries on.</summary>
 public sealed class AzuriteRestartTests
 {

@@ -17,6 +17,9 @@ public abstract record Fault
 
     /// <summary>Hold back the server's answer this long (beyond a client timeout, for example).</summary>
     public sealed record Delay(TimeSpan By) : Fault;
+
+    /// <summary>Answer the first request itself with this status (e.g. 503 with Retry-After) and close the connection.</summary>
+    public sealed record Answer(int Status, int? RetryAfterSeconds) : Fault;
 }
 
 /// <summary>
@@ -67,6 +70,22 @@ public sealed class FaultProxy : IAsyncDisposable
             if (fault is Fault.Drop)
             {
                 Reset(client);
+                return;
+            }
+            if (fault is Fault.Answer answer)
+            {
+                // Read the request head, then answer without asking the server.
+                var head = new List<byte>();
+                var one = new byte[1];
+                while (head.Count < 65536 && !(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+                {
+                    if (await client.ReceiveAsync(one, SocketFlags.None, _stop.Token) == 0) break;
+                    head.Add(one[0]);
+                }
+                string response = $"HTTP/1.1 {answer.Status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n" +
+                                  (answer.RetryAfterSeconds is int ra ? $"Retry-After: {ra}\r\n" : "") + "\r\n";
+                await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(response), SocketFlags.None, _stop.Token);
+                client.Shutdown(SocketShutdown.Both);
                 return;
             }
             await server.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
