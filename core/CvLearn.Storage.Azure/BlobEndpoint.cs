@@ -38,8 +38,8 @@ public sealed record BlobLocation(Uri ServiceUri, string AccountName, string Con
     /// <summary>Container URI without query ("…/container").</summary>
     public Uri ContainerUri => new(ServiceUri, BlobPath.EscapeSegment(Container));
 
-    /// <summary>Readable, secret-free description: "azblob://account/container/prefix".</summary>
-    public string Describe => $"azblob://{AccountName}/{Container}/{Prefix}" + (Credentials is BlobCredentials.Sas ? " (SAS)" : "") + $" at {ServiceUri.GetLeftPart(UriPartial.Authority)}";
+    /// <summary>Readable, secret-free description for logs (not a location to parse): "azblob://container/prefix/ (account acct at https://host, SAS)".</summary>
+    public string Describe => $"azblob://{Container}/{Prefix} (account {AccountName} at {ServiceUri.GetLeftPart(UriPartial.Authority)}{(Credentials is BlobCredentials.Sas ? ", SAS" : "")})";
 
     /// <summary>
     /// Parses "azblob://CONTAINER/PREFIX" with a connection string (normally from CVLEARN_AZURE_CONNECTION_STRING).

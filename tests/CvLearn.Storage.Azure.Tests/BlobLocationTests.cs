@@ -111,3 +111,13 @@ public class RegistrationTests
             Assert.Throws<ArgumentException>(() => AzureStorage.Create("azblob://ckpt/x", null, _ => null)).Message);
     }
 }
+
+public class DescribeTests
+{
+    [Fact]
+    public void DescribeNamesContainerPrefixAccountAndEndpointButNoSecret()
+    {
+        var l = BlobLocation.FromSasUrl("https://acct.blob.core.windows.net/ckpt/runs?sv=2021-08-06&sig=SECRET");
+        Assert.Equal("azblob://ckpt/runs/ (account acct at https://acct.blob.core.windows.net, SAS)", l.Describe);
+    }
+}
