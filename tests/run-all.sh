@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need (Debian packages, npm packages
-# for the gRPC interop peers), then builds and tests every project of the solution in Release mode.
+# for the gRPC interop peers and Azurite for the Azure Blob store), then builds and tests every project of the solution in Release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,8 @@ fi
 if [ -f tests/interop/setup.sh ]; then
   bash tests/interop/setup.sh
 fi
+# Azurite for the Azure Blob checkpoint store tests.
+bash tests/storage/setup.sh
 
 echo "== dotnet test (Release)"
 dotnet test CvLearn.Distributed.sln -c Release --logger "console;verbosity=minimal" "$@"

@@ -8,14 +8,15 @@ namespace CvLearn.Core.Checkpoints;
 public sealed record StoredObject(string Key, long Size, DateTimeOffset LastModified, IReadOnlyDictionary<string, string>? Metadata);
 
 /// <summary>
-/// Shared storage for checkpoints (local or network file system now; Azure Blob Storage later). Keys are validated by
+/// Shared storage for checkpoints: a local or network file system (<see cref="FileSystemCheckpointStore"/>) or Azure
+/// Blob Storage (CvLearn.Storage.Azure, registered through <see cref="StorageLocation.RegisterScheme"/>). Keys are validated by
 /// <see cref="CheckpointKey.TryGetStorageKeyError"/>. Implementations must be safe for concurrent use from several
 /// threads and processes, and every Put must be atomic: a reader sees the complete old content, the complete new
 /// content, or nothing — never a partial object.
 /// </summary>
 public interface ICheckpointStore
 {
-    /// <summary>Human-readable location for logs ("file:///srv/ckpt", "azblob://account/container").</summary>
+    /// <summary>Human-readable location for logs, without secrets ("file:///srv/ckpt/", "azblob://account/container/prefix/ at https://…").</summary>
     string Describe { get; }
 
     /// <summary>Stores (or replaces) <paramref name="key"/> with the rest of <paramref name="content"/>, atomically.</summary>

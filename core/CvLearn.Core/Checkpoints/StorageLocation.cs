@@ -5,7 +5,8 @@ namespace CvLearn.Core.Checkpoints;
 /// <summary>
 /// Turns a command-line storage location into a store: a plain directory path or file:///abs/dir gives a
 /// <see cref="FileSystemCheckpointStore"/>; other schemes come from <see cref="RegisterScheme"/> (the extension point
-/// through which an Azure Blob store, azblob://account/container, will plug in without this assembly referencing Azure).
+/// through which the Azure Blob store of CvLearn.Storage.Azure plugs in — azblob://container/prefix and https SAS URLs —
+/// without this assembly referencing Azure; hosts call <c>AzureStorage.Register()</c> at start-up).
 /// </summary>
 public static class StorageLocation
 {
@@ -41,9 +42,10 @@ public static class StorageLocation
             return new FileSystemCheckpointStore(uri.LocalPath);
         }
         if (Schemes.TryGetValue(scheme, out var factory)) return factory(uri);
-        string coming = scheme.Equals("azblob", StringComparison.OrdinalIgnoreCase)
-            ? " Azure Blob Storage (azblob://) support is planned but not part of this build."
-            : " (azblob:// for Azure Blob Storage is planned.)";
+        bool azure = scheme.ToLowerInvariant() is "azblob" or "https" or "http";
+        string coming = azure && !Schemes.ContainsKey("azblob")
+            ? " Azure Blob Storage (azblob://CONTAINER/PREFIX or an https SAS URL) is provided by CvLearn.Storage.Azure: this host did not call AzureStorage.Register() at start-up."
+            : Schemes.ContainsKey("azblob") ? "" : " (Azure Blob Storage, azblob://, needs a host that calls AzureStorage.Register().)";
         throw new ArgumentException(
             $"Unsupported storage scheme '{scheme}' in '{location}'. Supported: a directory path, {string.Join(", ", SupportedSchemes.Select(s => s + "://"))}.{coming}",
             nameof(location));

@@ -5,7 +5,8 @@ namespace CvLearn.Core.Tests.Checkpoints;
 
 /// <summary>
 /// Behaviour every <see cref="ICheckpointStore"/> must have. Each implementation gets a subclass that creates an empty
-/// store (file system now; Azure Blob later), so all stores are held to the same contract.
+/// store (file system in CvLearn.Core.Tests; Azure Blob on Azurite in CvLearn.Storage.Azure.Tests, which links this
+/// file), so all stores are held to the same contract.
 /// </summary>
 public abstract class CheckpointStoreContract : IDisposable
 {
@@ -17,7 +18,16 @@ public abstract class CheckpointStoreContract : IDisposable
     /// <summary>Whether the store keeps PutAsync metadata (documented per store).</summary>
     protected virtual bool KeepsMetadata => true;
 
-    protected ICheckpointStore Store => _store ??= CreateStore();
+    private readonly object _storeGate = new();
+
+    // Tests touch Store from several threads at once (concurrency tests): create exactly one per test.
+    protected ICheckpointStore Store
+    {
+        get
+        {
+            lock (_storeGate) return _store ??= CreateStore();
+        }
+    }
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 

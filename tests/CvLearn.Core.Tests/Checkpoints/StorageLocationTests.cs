@@ -23,7 +23,7 @@ public class StorageLocationTests
         Assert.Contains("file://", ex.Message);
         Assert.Contains("azblob://", ex.Message);
         var az = Assert.Throws<ArgumentException>(() => StorageLocation.Parse("azblob://account/container"));
-        Assert.Contains("planned", az.Message);
+        Assert.Contains("AzureStorage.Register()", az.Message);
     }
 
     [Fact]
