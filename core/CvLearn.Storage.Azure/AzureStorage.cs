@@ -47,4 +47,17 @@ public static class AzureStorage
     /// </summary>
     public static Task ValidateAsync(ICheckpointStore store, CancellationToken ct)
         => store is AzureBlobCheckpointStore azure ? azure.ValidateAsync(ct) : Task.CompletedTask;
+
+    /// <summary>
+    /// What every host does with a storage argument: parse it (directories, file:///, azblob://, SAS URLs), create
+    /// the Azure container when missing, then write, read back and delete a probe object (<see cref="StoreProbe"/>),
+    /// so that a wrong path, bad credentials or an unreachable endpoint fail at start-up with a clear message.
+    /// </summary>
+    public static async Task<ICheckpointStore> OpenAsync(string location, CancellationToken ct)
+    {
+        var store = StorageLocation.Parse(location);
+        await ValidateAsync(store, ct).ConfigureAwait(false);
+        await StoreProbe.CheckAsync(store, ct).ConfigureAwait(false);
+        return store;
+    }
 }

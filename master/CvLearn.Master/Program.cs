@@ -9,6 +9,7 @@ internal static class Program
 {
     private static Task<int> Main(string[] args)
     {
+        CvLearn.Storage.Azure.AzureStorage.Register();
         var root = new RootCommand("cvlearn-master: distributed random hyperparameter search, coarse to fine, with checkpoint ensembles (CS231n method).")
         {
             ServeCommand.Create(),

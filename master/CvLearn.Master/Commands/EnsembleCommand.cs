@@ -9,6 +9,7 @@ using CvLearn.Master.Hosting;
 using CvLearn.Master.Services;
 using CvLearn.Master.Trials;
 using CvLearn.Protos.Rpc;
+using CvLearn.Storage.Azure;
 using CvLearn.Worker.Commands;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -43,7 +44,7 @@ public static class EnsembleCommand
             var (experiment, location, entries) = await TopAsync(r.GetValue(master), r.GetValue(state), k, ct);
             location = r.GetValue(storage) ?? location;
             if (entries.Count == 0) throw new InvalidOperationException("the search has no checkpoints yet (no trial finished an epoch, or all diverged).");
-            var store = StorageLocation.Parse(location);
+            var store = await AzureStorage.OpenAsync(location, ct);
             string outDir = Path.GetFullPath(r.GetValue(output)!);
             Directory.CreateDirectory(outDir);
             var members = new List<NamedCheckpoint>();

@@ -6,6 +6,7 @@ using CvLearn.Master.Services;
 using CvLearn.Master.Trials;
 using CvLearn.Master.Web;
 using CvLearn.Protos.Rpc;
+using CvLearn.Storage.Azure;
 using CvLearn.Worker.Commands;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -87,8 +88,7 @@ public static class ServeCommand
         using var bootLoggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
         var bootLog = bootLoggers.CreateLogger("CvLearn.Master");
 
-        var store = StorageLocation.Parse(s.Storage);
-        await StoreProbe.CheckAsync(store, ct).ConfigureAwait(false);
+        var store = await AzureStorage.OpenAsync(s.Storage, ct).ConfigureAwait(false);
         var (config, stateStore, coordinator, resumed) = await SearchSetup.OpenAsync(s.Config, s.State, c => new SearchCoordinator(c, options, TimeProvider.System,
             bootLoggers.CreateLogger<SearchCoordinator>()), bootLog, ct).ConfigureAwait(false);
         await using var _ = stateStore;

@@ -1,3 +1,4 @@
+using CvLearn.Storage.Azure;
 using CvLearn.Core.Checkpoints;
 using CvLearn.Protos.Rpc;
 using CvLearn.Protos.V1;
@@ -62,7 +63,7 @@ public sealed class WorkerSession
         try
         {
             await _master.JoinAsync(shutdown).ConfigureAwait(false);
-            Store(); // a missing or malformed storage location fails before a trial is taken
+            await OpenStoreAsync(shutdown).ConfigureAwait(false); // a bad storage location fails before a trial is taken
             while (true)
             {
                 shutdown.ThrowIfCancellationRequested();
@@ -94,15 +95,16 @@ public sealed class WorkerSession
         }
     }
 
-    private ICheckpointStore Store()
+    private ICheckpointStore Store() => _store ?? throw new InvalidOperationException("the store is opened right after Join");
+
+    private async Task OpenStoreAsync(CancellationToken ct)
     {
-        if (_store is not null) return _store;
+        if (_store is not null) return;
         string? location = !string.IsNullOrWhiteSpace(_options.Storage) ? _options.Storage : _master.Session?.StorageHint;
         if (string.IsNullOrWhiteSpace(location))
             throw new ArgumentException("--storage: the master announced no storage location; give --storage DIR (the shared checkpoint directory).");
-        _store = StorageLocation.Parse(location);
+        _store = await AzureStorage.OpenAsync(location, ct).ConfigureAwait(false);
         _logger.LogInformation("Checkpoints go to {Store}.", _store.Describe);
-        return _store;
     }
 
     private async Task RunTrialAsync(TrialAssignment assignment, CancellationToken shutdown)
