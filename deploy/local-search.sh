@@ -3,6 +3,8 @@
 # storage, then the best checkpoint ensemble pulled and scored on the test set.
 # Installs what it needs (the Fashion-MNIST Debian package), builds in Release, and runs:
 #   cvlearn-master serve --config CONFIG --local-workers N --storage runs/storage --exit-when-done
+#   cvlearn-master ensemble --state runs/CONFIG.state.db --top 5 --out runs/ensemble --evaluate --split test
+# Interrupted (Ctrl-C)? Run it again: the master carries on from its state file.
 # Usage: deploy/local-search.sh [CONFIG=deploy/examples/fashion-mnist-search.json] [WORKERS=2]
 # Watch it live meanwhile: http://127.0.0.1:8080/ or `cvlearn-master leaderboard --master http://127.0.0.1:50051 --watch`.
 set -euo pipefail
@@ -25,6 +27,9 @@ master=(dotnet "$(bin master/CvLearn.Master cvlearn-master)")
 export CVLEARN_WORKER="$PWD/$(bin worker/CvLearn.Worker cvlearn-worker)"
 
 mkdir -p "$out"
+state="$out/$(basename "$config" .json).state.db"
 echo "== search: $config with $workers local workers; dashboard http://127.0.0.1:8080/"
 "${master[@]}" serve --config "$config" --local-workers "$workers" --storage "$out/storage" \
-  --state "$out/master.db" --grpc-port 50051 --http-port 8080 --exit-when-done
+  --state "$state" --grpc-port 50051 --http-port 8080 --exit-when-done
+echo "== the final ensemble: the best checkpoints pulled from storage and scored on the test set"
+"${master[@]}" ensemble --state "$state" --top 5 --out "$out/ensemble" --evaluate --split test

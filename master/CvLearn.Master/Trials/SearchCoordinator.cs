@@ -539,7 +539,7 @@ public sealed partial class SearchCoordinator
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Name} left: {Reason}")]
     private partial void LogLeft(string name, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Trial {TrialId} attempt {Attempt} leased to {Worker} (resume after epoch {ResumeEpoch})")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Trial {TrialId} attempt {Attempt} leased to {Worker} (resume after epoch {ResumeEpoch})")]
     private partial void LogLeased(string trialId, int attempt, string worker, int resumeEpoch);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Trial {TrialId} attempt {Attempt} requeued: {Reason}; it resumes after epoch {ResumeEpoch}")]

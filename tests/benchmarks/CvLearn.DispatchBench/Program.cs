@@ -33,7 +33,13 @@ static async Task<int> EchoServerAsync(int port)
     var binder = new GrpcServiceBinder(service).Unary<EchoRequest, EchoReply>("Echo", (r, _) => Task.FromResult(new EchoReply { Text = r.Text }));
     await using var server = await GrpcServer.StartAsync(new IPEndPoint(IPAddress.Loopback, port), null, [binder]);
     Console.WriteLine($"echo server on {server.Address}");
-    await Task.Delay(Timeout.Infinite);
+    var stop = new TaskCompletionSource();
+    using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+    {
+        ctx.Cancel = true;
+        stop.TrySetResult();
+    });
+    await stop.Task; // the script's cleanup sends SIGTERM
     return 0;
 }
 
