@@ -80,7 +80,7 @@ public static class EvaluateCommand
         {
             var counts = g.Names.GroupBy(n => n).Select(x => x.Count() > 1 ? $"{x.Key} ×{x.Count()}" : x.Key);
             string val = report.Split == EvaluationSplit.Validation ? "" : $", {TrainCommand.Pct(g.ValidationAccuracy)} on val";
-            w.WriteLine($"  {TrainCommand.Pct(g.Accuracy),8}  greedy selection on val ({g.Names.Count} picks{val}): {string.Join(", ", counts)}");
+            w.WriteLine($"  {TrainCommand.Pct(g.Accuracy),8}  greedy selection on val ({g.Names.Count} pick{(g.Names.Count == 1 ? "" : "s")}{val}): {string.Join(", ", counts)}");
         }
     }
 }
