@@ -83,8 +83,10 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         double lambda = Regularization.Strength;
         if (lambda == 0) return T.Zero;
         T total = T.Zero;
-        foreach (var p in Parameters.Parameters)
+        var list = Parameters.Parameters;
+        for (int pi = 0; pi < list.Count; pi++) // indexing: foreach over the interface would box an enumerator per step
         {
+            var p = list[pi];
             if (p.Role != ParameterRole.Weight) continue;
             var w = Parameters.Value(p);
             total += Regularization.Kind == RegularizationKind.L2
@@ -99,8 +101,10 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         double lambda = Regularization.Strength;
         if (lambda == 0) return T.Zero;
         T l = T.CreateChecked(lambda);
-        foreach (var p in Parameters.Parameters)
+        var list = Parameters.Parameters;
+        for (int pi = 0; pi < list.Count; pi++) // indexing: foreach over the interface would box an enumerator per step
         {
+            var p = list[pi];
             if (p.Role != ParameterRole.Weight) continue;
             var w = Parameters.Value(p);
             var g = Parameters.Grad(p);

@@ -80,7 +80,9 @@ internal static unsafe class Sgemm
                 job.Set(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, kind);
                 job.Partition(ThreadsFor(m, n, k, threads));
                 if (job.Count == 1) job.Run(0);
-                else Parallel.For(0, job.Count, new ParallelOptions { MaxDegreeOfParallelism = job.Count }, job.RunDelegate);
+                // The allocation-free pool when free; Parallel.For when another GEMM (other thread, nested call) has it.
+                else if (!(UsePool && ForkJoinPool.TryRun(job.RunDelegate, job.Count)))
+                    Parallel.For(0, job.Count, new ParallelOptions { MaxDegreeOfParallelism = job.Count }, job.RunDelegate);
             }
             finally
             {
@@ -90,6 +92,9 @@ internal static unsafe class Sgemm
     }
 
     [ThreadStatic] private static Job? _cachedJob;
+
+    /// <summary>CVLEARN_GEMM_POOL=0 falls back to Parallel.For for every threaded call (to benchmark the pool).</summary>
+    private static readonly bool UsePool = Environment.GetEnvironmentVariable("CVLEARN_GEMM_POOL") != "0";
 
     private static int ThreadsFor(int m, int n, int k, int threads) =>
         (int)Math.Clamp((long)m * n * k / MinWorkPerThread, 1, Math.Max(1, threads));

@@ -119,4 +119,35 @@ public class NetworkGradientTests
             previous = loss;
         }
     }
+
+    [Theory]
+    [InlineData(RegularizationKind.L2)]
+    [InlineData(RegularizationKind.L1)]
+    public void PenaltyCoversWeightsButNotBiases(RegularizationKind kind)
+    {
+        var net = TwoLayer(new SoftmaxLoss<double>(), seed: 49, std: 0.5);
+        var ps = net.Parameters;
+        foreach (var p in ps.Parameters)
+            if (p.Role != ParameterRole.Weight) ps.Value(p).Fill(7.0); // large biases: counted, they would dominate
+        const double lambda = 0.3;
+        net.Regularization = new Regularization(kind, lambda);
+        double expected = 0;
+        foreach (var p in ps.Parameters)
+        {
+            if (p.Role != ParameterRole.Weight) continue;
+            foreach (double w in ps.Value(p)) expected += kind == RegularizationKind.L2 ? 0.5 * lambda * w * w : lambda * Math.Abs(w);
+        }
+        Assert.Equal(expected, net.RegularizationLoss(), 10);
+        Assert.Contains(ps.Parameters, p => p.Role != ParameterRole.Weight); // the net does have biases
+
+        // Bias gradients are the same with and without the penalty.
+        var x = TestData.Randn(50, 5, 12);
+        int[] y = TestData.Labels(51, 5, 4);
+        net.LossAndGradients(x, y);
+        var withPenalty = ps.Parameters.Where(p => p.Role != ParameterRole.Weight).Select(p => ps.Grad(p).ToArray()).ToArray();
+        net.Regularization = Regularization.None;
+        net.LossAndGradients(x, y);
+        var without = ps.Parameters.Where(p => p.Role != ParameterRole.Weight).Select(p => ps.Grad(p).ToArray()).ToArray();
+        Assert.Equal(without, withPenalty);
+    }
 }

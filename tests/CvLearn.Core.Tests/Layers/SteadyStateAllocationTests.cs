@@ -20,7 +20,7 @@ public class SteadyStateAllocationTests
             new Affine<float>(ps, "fc1", 4 * 2 * 2, 8), bn, new Elu<float>("elu"), new Tanh<float>("tanh"),
             new Sigmoid<float>("sig"), new Dropout<float>("drop", 0.5, 1), new Affine<float>(ps, "fc2", 8, 3),
         };
-        var net = new Network<float>(ps, layers, new SoftmaxLoss<float>(), [1, 10, 10], 3);
+        var net = new Network<float>(ps, layers, new SoftmaxLoss<float>(), [1, 10, 10], 3) { Regularization = Regularization.L2(1e-3f) };
         var rng = new Random(1);
         for (int i = 0; i < ps.Count; i++) ps.Values[i] = (float)(0.3 * TestData.Gaussian(rng));
         sbn.ResetState();

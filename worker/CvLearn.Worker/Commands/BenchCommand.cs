@@ -24,17 +24,17 @@ public static class BenchCommand
         var optimizer = new Option<string>("--optimizer") { Description = "Update rule used in the step.", DefaultValueFactory = _ => "adam" };
         var shape = new Option<string>("--input") { Description = "Input image shape C,H,W (default Fashion-MNIST 1,28,28; CIFAR-10 is 3,32,32).", DefaultValueFactory = _ => "1,28,28" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("bench", "Measure steady-state training throughput (images/s) and GEMM GFLOP/s of a model.")
+        var command = new Command("bench", "Measure steady-state training throughput (images/s of forward + backward + update on random data) and the GFLOP/s it implies.")
         { model, batch, threads, seconds, optimizer, shape, json };
         command.SetAction((r, ct) => CliRunner.GuardAsync(() =>
         {
-            if (r.GetValue(threads) is { } t) Engine.Threads = t;
+            TrainOptions.ApplyThreads(r.GetValue(threads));
             if (r.GetValue(batch) < 1) throw new ArgumentException("--batch: must be at least 1.");
             if (!(r.GetValue(seconds) > 0)) throw new ArgumentException("--seconds: must be positive.");
             var input = ParseShape(r.GetValue(shape)!);
             var result = Run(ModelSpec.Parse(r.GetValue(model)!), input, r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(seconds), ct);
             if (r.GetValue(json)) JsonLines.Write(result);
-            else Console.WriteLine($"{result["model"]} batch {result["batch"]} threads {result["threads"]}: {result["images_per_s"]} images/s, {result["gflops"]} GFLOP/s");
+            else Console.WriteLine($"{result["model"]} batch {result["batch"]} threads {result["threads"]}: {result["images_per_s"]} images/s, {result["gflops"]} GFLOP/s, {result["bytes_allocated_per_step"]} bytes allocated per step (this thread)");
             return Task.FromResult(CliRunner.Success);
         }));
         return command;

@@ -15,7 +15,7 @@ public static class EvaluateCommand
         var checkpoints = new Option<string[]>("--checkpoint") { Description = "One or more checkpoint files (list the best first: --top counts from the front).", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
         var split = new Option<string>("--split") { Description = "Split to score: val (the checkpoints' own validation split) or test.", DefaultValueFactory = _ => "test" };
         split.AcceptOnlyFromAmong("val", "test");
-        var dataDir = new Option<string?>("--data-dir") { Description = "Directory holding the dataset files." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory holding the dataset files (searched before /usr/share/datasets and ~/.cache/cvlearn/datasets)." };
         var limit = new Option<int?>("--limit") { Description = "Score at most N images of each split (the first N)." };
         var top = new Option<int?>("--top") { Description = "Average only the first K checkpoints given (default: all)." };
         var greedy = new Option<bool>("--greedy") { Description = "Also run greedy (Caruana) ensemble selection on the validation split and score it on --split; --greedy false skips it.", DefaultValueFactory = _ => true };
@@ -26,11 +26,8 @@ public static class EvaluateCommand
         { checkpoints, split, dataDir, limit, top, greedy, ema, threads, json };
         command.SetAction((r, ct) => CliRunner.GuardAsync(async () =>
         {
-            if (r.GetValue(threads) is { } t)
-            {
-                if (t < 1) throw new ArgumentException($"--threads: must be at least 1, got {t}.");
-                Engine.Threads = t;
-            }
+            TrainOptions.ApplyThreads(r.GetValue(threads));
+            TrainOptions.CheckDataDir(r.GetValue(dataDir));
             if (r.GetValue(limit) is < 1) throw new ArgumentException($"--limit: must be at least 1, got {r.GetValue(limit)}.");
             var files = r.GetValue(checkpoints)!;
             if (r.GetValue(top) is { } k && (k < 1 || k > files.Length))
@@ -81,9 +78,9 @@ public static class EvaluateCommand
         w.WriteLine($"  {TrainCommand.Pct(report.TopKAccuracy),8}  ensemble of {which} (averaged probabilities)");
         if (report.Greedy is { } g)
         {
-            var counts = g.Names.GroupBy(n => n).Select(x => x.Count() > 1 ? $"{Path.GetFileName(x.Key)}×{x.Count()}" : Path.GetFileName(x.Key));
+            var counts = g.Names.GroupBy(n => n).Select(x => x.Count() > 1 ? $"{x.Key} ×{x.Count()}" : x.Key);
             string val = report.Split == EvaluationSplit.Validation ? "" : $", {TrainCommand.Pct(g.ValidationAccuracy)} on val";
-            w.WriteLine($"  {TrainCommand.Pct(g.Accuracy),8}  greedy selection on val ({g.Names.Count} picks{val}): {string.Join(", ", counts)}");
+            w.WriteLine($"  {TrainCommand.Pct(g.Accuracy),8}  greedy selection on val ({g.Names.Count} pick{(g.Names.Count == 1 ? "" : "s")}{val}): {string.Join(", ", counts)}");
         }
     }
 }

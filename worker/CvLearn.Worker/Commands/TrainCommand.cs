@@ -26,7 +26,7 @@ public static class TrainCommand
         command.SetAction((r, ct) => CliRunner.GuardAsync(async () =>
         {
             var spec = opts.ToSpec(r);
-            if (r.GetValue(opts.Threads) is { } threads) Engine.Threads = threads;
+            TrainOptions.ApplyThreads(r.GetValue(opts.Threads));
             return await RunAsync(spec, r.GetValue(output)!, r.GetValue(json), ct);
         }));
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CvLearn.Core.Data;
 using CvLearn.Core.Models;
+using CvLearn.Core.Tensors;
 using CvLearn.Core.Training;
 
 namespace CvLearn.Worker.Commands;
@@ -22,16 +23,31 @@ public sealed class TrainOptions
     public Option<int> Batch { get; } = new("--batch") { Description = "Minibatch size.", DefaultValueFactory = _ => 128 };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of initialization, shuffling and dropout.", DefaultValueFactory = _ => 1 };
     public Option<int?> Threads { get; } = new("--threads") { Description = "Compute threads (default: all cores)." };
-    public Option<int?> TrainLimit { get; } = new("--train-limit") { Description = "Train on at most N images (after the validation split)." };
+    public Option<int?> TrainLimit { get; } = new("--train-limit") { Description = "Train on a seeded random subset of N images (drawn after the validation split is held out; same subset for the same data)." };
     public Option<int> Validation { get; } = new("--validation") { Description = "Validation images held out of the training set.", DefaultValueFactory = _ => DataSplit.DefaultValidationCount };
-    public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "Evaluate on at most N test images." };
+    public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "Evaluate on the first N test images." };
     public Option<double> Ema { get; } = new("--ema") { Description = "Decay of the running average of the weights evaluated alongside them (0 disables).", DefaultValueFactory = _ => 0.999 };
-    public Option<bool> Normalize { get; } = new("--normalize") { Description = "Divide by the per-channel standard deviation after mean subtraction (statistics from the training split only).", DefaultValueFactory = _ => true };
+    public Option<bool> Normalize { get; } = new("--normalize") { Description = "Divide by the per-channel standard deviation after mean subtraction (statistics from the training split only); --normalize false turns it off. [default: true]", DefaultValueFactory = _ => true };
     public Option<int> Pca { get; } = new("--pca") { Description = "Project onto the top K principal components of the training split (0: off).", DefaultValueFactory = _ => 0 };
     public Option<bool> Whiten { get; } = new("--whiten") { Description = "Whiten after PCA (divide each component by the square root of its eigenvalue)." };
 
     public IEnumerable<Option> All => [Dataset, DataDir, Model, Optimizer, LearningRate, Reg, RegKind, Dropout, Momentum, Schedule,
         Epochs, Batch, Seed, Threads, TrainLimit, Validation, TestLimit, Ema, Normalize, Pca, Whiten];
+
+    /// <summary>Sets the engine's thread count from --threads (null: leave the default, all cores).</summary>
+    internal static void ApplyThreads(int? threads)
+    {
+        if (threads is not { } t) return;
+        if (t < 1) throw new ArgumentException($"--threads: must be at least 1, got {t}.");
+        Engine.Threads = t;
+    }
+
+    /// <summary>An explicit --data-dir that does not exist is a typo, not a reason to fall back to the other locations.</summary>
+    internal static void CheckDataDir(string? dataDir)
+    {
+        if (dataDir is not null && !Directory.Exists(dataDir))
+            throw new ArgumentException($"--data-dir: directory '{dataDir}' does not exist.");
+    }
 
     /// <summary>Builds the job spec from parsed values; invalid values surface as ArgumentException (exit code 2).</summary>
     public TrainingJobSpec ToSpec(ParseResult r)
@@ -42,6 +58,7 @@ public sealed class TrainOptions
             "l1" => RegularizationKind.L1,
             var other => throw new ArgumentException($"--reg-kind: unknown penalty '{other}'; use l2 or l1."),
         };
+        CheckDataDir(r.GetValue(DataDir));
         var spec = new TrainingJobSpec
         {
             Dataset = r.GetValue(Dataset)!,
