@@ -118,7 +118,10 @@ public static class ServeCommand
 
         var (grpcUri, httpUri) = BoundAddresses(app, s);
         Console.WriteLine($"cvlearn-master: experiment '{config.Experiment}', {config.TotalTrials} trials in {config.Stages.Count} stage(s){(resumed ? " (resumed from the saved state)" : "")}");
-        Console.WriteLine($"  gRPC      {grpcUri}   (workers: cvlearn-worker join --master {grpcUri})");
+        // Workers on other machines need this machine's name, not the loopback address the master listens on too.
+        string joinAt = bindAddress.Equals(IPAddress.Any) || bindAddress.Equals(IPAddress.IPv6Any)
+            ? $"http://{Dns.GetHostName()}:{grpcUri.Port}" : $"http://{grpcUri.Host}:{grpcUri.Port}";
+        Console.WriteLine($"  gRPC      {grpcUri}   (workers: cvlearn-worker join --master {joinAt})");
         Console.WriteLine($"  dashboard {httpUri}   (JSON: {httpUri}api/leaderboard)");
         Console.WriteLine($"  storage   {store.Describe}   state {stateStore.Path}");
 
