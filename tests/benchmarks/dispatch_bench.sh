@@ -24,7 +24,7 @@ JSON
   echo "$tmp/c$1.json"; }
 start_master() { # $1 config, $2 state name → sets MASTER
   local gp hp; gp=$(free_port); hp=$(free_port)
-  $master serve --config "$1" --grpc-port "$gp" --http-port "$hp" --bind 127.0.0.1 --storage "$tmp/storage" --state "$tmp/$2.db" > "$tmp/$2.log" 2>&1 &
+  $master serve --config "$1" --grpc-port "$gp" --http-port "$hp" --bind 127.0.0.1 --storage "$tmp/storage" --state "$tmp/$2.db" --log-level Warning > "$tmp/$2.log" 2>&1 &
   pids+=($!); wait_port "$gp"; MASTER="http://127.0.0.1:$gp"; }
 
 ep=$(free_port); $bench echo-server "$ep" > "$tmp/echo.log" 2>&1 & pids+=($!); wait_port "$ep"

@@ -14,7 +14,10 @@ public static class LeaderboardRenderer
     /// <summary>Piped output has no terminal width: render as wide as the table needs instead of wrapping at 80.</summary>
     public static void WidenWhenRedirected()
     {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+        if (!Console.IsOutputRedirected) return;
+        AnsiConsole.Profile.Width = 200;
+        AnsiConsole.Profile.Capabilities.Ansi = false; // a log file wants text, not colour codes
+        AnsiConsole.Profile.Capabilities.ColorSystem = ColorSystem.NoColors;
     }
 
     public static IRenderable Render(Pb.Leaderboard b, int maxRows)

@@ -33,19 +33,20 @@ public static class ServeCommand
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Exit once every stage is done and the final ensemble is evaluated." };
         var lease = new Option<double>("--lease-seconds") { Description = "A trial whose worker is silent this long is requeued (resuming from its latest checkpoint).", DefaultValueFactory = _ => 60 };
         var heartbeat = new Option<double>("--heartbeat-seconds") { Description = "How often workers heartbeat during an epoch.", DefaultValueFactory = _ => 5 };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown: Debug (every lease), Information (stages, trial results), Warning.", DefaultValueFactory = _ => LogLevel.Information };
         var maxMessage = new Option<int>("--max-message-bytes") { Description = "Largest gRPC request accepted (RESOURCE_EXHAUSTED above).", DefaultValueFactory = _ => 4 * 1024 * 1024 };
         var command = new Command("serve", "Run a search: sample trials, dispatch them to workers over gRPC, refine coarse to fine, build the final ensemble.")
         {
-            config, grpcPort, httpPort, bind, storage, state, localWorkers, workerThreads, exitWhenDone, lease, heartbeat, maxMessage,
+            config, grpcPort, httpPort, bind, storage, state, localWorkers, workerThreads, exitWhenDone, lease, heartbeat, maxMessage, logLevel,
         };
         command.SetAction((r, ct) => CliRunner.GuardAsync(() => RunAsync(new ServeSettings(
             r.GetValue(config), r.GetValue(grpcPort), r.GetValue(httpPort), r.GetValue(bind)!, r.GetValue(storage)!, r.GetValue(state),
-            r.GetValue(localWorkers), r.GetValue(workerThreads), r.GetValue(exitWhenDone), r.GetValue(lease), r.GetValue(heartbeat), r.GetValue(maxMessage)), ct)));
+            r.GetValue(localWorkers), r.GetValue(workerThreads), r.GetValue(exitWhenDone), r.GetValue(lease), r.GetValue(heartbeat), r.GetValue(maxMessage), r.GetValue(logLevel)), ct)));
         return command;
     }
 
     public sealed record ServeSettings(string? Config, int GrpcPort, int HttpPort, string Bind, string Storage, string? State, int LocalWorkers,
-        int? WorkerThreads, bool ExitWhenDone, double LeaseSeconds, double HeartbeatSeconds, int MaxMessageBytes)
+        int? WorkerThreads, bool ExitWhenDone, double LeaseSeconds, double HeartbeatSeconds, int MaxMessageBytes, LogLevel LogLevel = LogLevel.Information)
     {
         public void Validate()
         {
@@ -84,8 +85,9 @@ public static class ServeCommand
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
         });
+        builder.Logging.SetMinimumLevel(s.LogLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        using var bootLoggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+        using var bootLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(s.LogLevel).AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
         var bootLog = bootLoggers.CreateLogger("CvLearn.Master");
 
         var store = await AzureStorage.OpenAsync(s.Storage, ct).ConfigureAwait(false);
