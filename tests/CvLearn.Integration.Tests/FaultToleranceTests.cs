@@ -50,8 +50,16 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
             Assert.Equal(Epochs, final.ValAccHistory.Count);
             // Resumed, not restarted: the epochs the first attempt reported are kept and the survivor says it resumed.
             for (int e = 0; e < firstEpochs.Count; e++) Assert.Equal(firstEpochs[e], final.ValAccHistory[e], 9);
-            await workers[survivor].WaitForLineAsync(l => l.Contains("resuming from", StringComparison.Ordinal) && l.Contains(row.TrialId, StringComparison.Ordinal),
+            string resumed = await workers[survivor].WaitForLineAsync(l => l.Contains("resuming from", StringComparison.Ordinal) && l.Contains(row.TrialId, StringComparison.Ordinal),
                 TimeSpan.FromSeconds(5), "that it resumes the trial from its checkpoint");
+            // From the latest checkpoint: its name's epoch is the resume epoch, at least the epochs seen before the kill.
+            var m = System.Text.RegularExpressions.Regex.Match(resumed, @"resuming from (\S+_ep(\d+)\.ckpt) \(epoch (\d+)\)");
+            Assert.True(m.Success, "unexpected resume line: " + resumed);
+            int keyEpoch = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            int resumeEpoch = int.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(keyEpoch, resumeEpoch);
+            Assert.True(resumeEpoch >= firstEpochs.Count, $"resumed after epoch {resumeEpoch}, but {firstEpochs.Count} epoch(s) were reported before the kill");
+            Assert.StartsWith(row.CheckpointKey[..(row.CheckpointKey.LastIndexOf('/') + 1)], m.Groups[1].Value, StringComparison.Ordinal);
             Assert.False(workers[survivor].Output.Contains("starting fresh", StringComparison.Ordinal), "the survivor could not use the resume checkpoint");
             Assert.Equal(0, await workers[survivor].ExitCodeAsync(TimeSpan.FromSeconds(30)));
         });
@@ -98,14 +106,17 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
     /// The master is stopped (SIGTERM) after some trials finished and started again with the same command: the worker
     /// rides it out, the search finishes, every trial is there exactly once and earlier results are kept.
     /// </summary>
-    [Fact]
-    public async Task Restarted_master_carries_on_from_its_state_file()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Restarted_master_carries_on_from_its_state_file(bool killHard)
     {
-        using var world = new TestWorld(output, "restart");
+        using var world = new TestWorld(output, killHard ? "restart9" : "restart");
         await world.RunAsync(async () =>
         {
-            const int Trials = 6;
-            string config = world.WriteConfig(Configs.Search("e2e-restart", [(Trials, 1, null)], ensembleTop: 2));
+            const int Trials = 8;
+            // Trials of a second or two, so that most of them are still to run when the master goes down.
+            string config = world.WriteConfig(Configs.Search("e2e-restart", [(Trials, 2, null)], trainLimit: 8000, model: "fc:256", ensembleTop: 2));
             int grpcPort = TestWorld.FreePort(), httpPort = TestWorld.FreePort();
             string[] flags = ["--lease-seconds", "10", "--heartbeat-seconds", "1"];
             var master1 = await world.StartMasterAsync(config, grpcPort, httpPort, flags, "master-1");
@@ -114,9 +125,22 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
 
             var early = await TestWorld.PollAsync(client, b => b.Rows.Count(r => r.Status == Pb.TrialStatus.Completed) >= 2,
                 TimeSpan.FromSeconds(120), "two finished trials", 100);
-            master1.Process.Terminate();
-            Assert.Equal(0, await master1.Process.ExitCodeAsync(TimeSpan.FromSeconds(30)));
-            // What the first master had recorded when it stopped (the state file is saved on shutdown).
+            if (killHard)
+            {
+                // A crash: only what the master had persisted survives. Give the state persister a moment first.
+                early = await client.GetLeaderboardAsync(new Pb.LeaderboardRequest(), CvLearn.Protos.Rpc.CallOptions.WithTimeout(TimeSpan.FromSeconds(5)));
+                await Task.Delay(600);
+                master1.Process.KillHard();
+                Assert.True(await master1.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+            }
+            else
+            {
+                master1.Process.Terminate();
+                Assert.Equal(0, await master1.Process.ExitCodeAsync(TimeSpan.FromSeconds(30)));
+            }
+
+            Assert.True(early.Rows.Count(r => r.Status == Pb.TrialStatus.Pending) >= 2, "too few trials left for the restarted master: " + early);
+            // What the first master had recorded when it stopped (the state file is saved on shutdown and as it changes).
             var finishedBefore = early.Rows.Where(r => r.Status == Pb.TrialStatus.Completed).ToDictionary(r => r.TrialId);
             Assert.False(worker.HasExited, "the worker gave up while the master was down");
 
@@ -145,7 +169,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
             foreach (var before in finishedBefore.Values)
             {
                 string trialDir = Path.GetDirectoryName(Path.Combine(world.Storage, before.CheckpointKey))!;
-                Assert.Single(Directory.GetFiles(trialDir, "*.ckpt"));
+                Assert.Equal(2, Directory.GetFiles(trialDir, "*.ckpt").Length);
             }
         });
     }

@@ -18,6 +18,19 @@ internal sealed class ChildProcess : IDisposable
     private readonly TaskCompletionSource _errorClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _lineSignal = new(0);
 
+    // Safety net: if the test host goes down without disposing a test (crash, runner timeout), no child outlives it.
+    private static readonly List<ChildProcess> s_live = [];
+
+    static ChildProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            ChildProcess[] live;
+            lock (s_live) live = [.. s_live];
+            foreach (var c in live) c.Kill();
+        };
+    }
+
     public ChildProcess(string name, string fileName, IEnumerable<string> args, string workingDirectory, string logPath, IDictionary<string, string>? env = null)
     {
         Name = name;
@@ -60,6 +73,7 @@ internal sealed class ChildProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         Pid = _process.Id;
+        lock (s_live) s_live.Add(this);
     }
 
     public string Name { get; }
@@ -235,6 +249,7 @@ internal sealed class ChildProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        lock (s_live) s_live.Remove(this);
         _process.Dispose();
         lock (_lines) _log.Dispose();
         _lineSignal.Dispose();

@@ -179,6 +179,8 @@ internal sealed class TestWorld : IDisposable
             foreach (var c in _children) c.Dispose();
         }
 
+        // CVLEARN_E2E_KEEP=1 keeps the directory (logs, storage, state) for a look afterwards.
+        if (Environment.GetEnvironmentVariable("CVLEARN_E2E_KEEP") == "1") return;
         try
         {
             Directory.Delete(Root, recursive: true);
