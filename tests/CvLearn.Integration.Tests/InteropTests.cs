@@ -50,6 +50,8 @@ public sealed class InteropTests(ITestOutputHelper output)
             Assert.StartsWith("e2e-py/trial-", prefix, StringComparison.Ordinal);
             Assert.EndsWith("/", prefix, StringComparison.Ordinal);
             Assert.Equal(1, trial["attempt"]!.GetValue<int>());
+            Assert.Equal(1, trial["stage"]!.GetValue<int>()); // stages are 1-based on the wire
+            Assert.Equal(0, trial["index"]!.GetValue<int>());
             Assert.Equal(1, trial["epochs"]!.GetValue<int>());
             Assert.Equal("fc:64", trial["model"]!.GetValue<string>());
             Assert.Equal("OPTIMIZER_ADAM", trial["optimizer"]!.GetValue<string>());
