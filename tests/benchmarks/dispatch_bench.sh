@@ -33,4 +33,4 @@ echo "== dispatch: $workers simulated workers, ${seconds} s per side"
 $bench dispatch "$MASTER" "http://127.0.0.1:$ep" "$workers" "$seconds" || true
 start_master "$(config "$otrials")" overhead
 echo "== scheduling overhead: $otrials one-second trials on $workers simulated workers"
-$bench overhead "$MASTER" "$workers" "$otrials" 1 || true
+$bench overhead "$MASTER" "$workers" "$otrials" "${TRIAL_SECONDS:-1}" || true

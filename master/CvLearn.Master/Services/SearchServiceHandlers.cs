@@ -13,6 +13,12 @@ public sealed class SearchServiceHandlers
     /// <summary>WatchLeaderboard sends at most this many snapshots a second per watcher, however busy the search.</summary>
     private static readonly TimeSpan MinWatchInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// An AcquireTrial with nothing to hand out is held this long (less than any sane client deadline), answered as soon
+    /// as a trial becomes ready — e.g. the next stage is planned — so idle workers start at once instead of polling.
+    /// </summary>
+    public static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(5);
+
     private readonly SearchCoordinator _coordinator;
 
     public SearchServiceHandlers(SearchCoordinator coordinator) => _coordinator = coordinator ?? throw new ArgumentNullException(nameof(coordinator));
@@ -20,7 +26,7 @@ public sealed class SearchServiceHandlers
     /// <summary>Binds every method of cvlearn.v1.SearchService.</summary>
     public GrpcServiceBinder Bind() => new GrpcServiceBinder(SearchServiceClient.Service)
         .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, _) => Run(() => Join(r)))
-        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", (r, _) => Run(() => Acquire(r)))
+        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", AcquireAsync)
         .Unary<Pb.EpochReport, Pb.EpochReply>("ReportEpoch", (r, _) => Run(() => Report(r)))
         .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", (r, _) => Run(() => Complete(r)))
         .Unary<Pb.HeartbeatRequest, Pb.HeartbeatReply>("Heartbeat", (r, _) => Run(() => Heartbeat(r)))
@@ -46,7 +52,30 @@ public sealed class SearchServiceHandlers
         };
     }
 
-    private Pb.AcquireTrialResponse Acquire(Pb.AcquireTrialRequest r) => _coordinator.Acquire(r.WorkerId) switch
+    private async Task<Pb.AcquireTrialResponse> AcquireAsync(Pb.AcquireTrialRequest r, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var now = DateTime.UtcNow;
+        var until = now + LongPoll;
+        if (context.Deadline - TimeSpan.FromSeconds(1) < until) until = context.Deadline - TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            long seen = _coordinator.Version;
+            var outcome = await Run(() => _coordinator.Acquire(r.WorkerId)).ConfigureAwait(false);
+            var left = until - DateTime.UtcNow;
+            if (outcome is not AcquireOutcome.Wait || left <= TimeSpan.Zero) return ToProto(outcome);
+            try
+            {
+                await _coordinator.WaitForChangeAsync(seen, ct).WaitAsync(left, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return ToProto(outcome);
+            }
+        }
+    }
+
+    private static Pb.AcquireTrialResponse ToProto(AcquireOutcome outcome) => outcome switch
     {
         AcquireOutcome.Assigned a => new Pb.AcquireTrialResponse { Trial = ProtoMapping.ToProto(a.Assignment) },
         AcquireOutcome.Wait w => new Pb.AcquireTrialResponse { Wait = new Pb.WaitHint { RetryAfterMs = (int)w.RetryAfter.TotalMilliseconds, Reason = w.Reason } },
