@@ -24,4 +24,16 @@ fi
 bash tests/storage/setup.sh
 
 echo "== dotnet test (Release)"
-dotnet test CvLearn.Distributed.sln -c Release --logger "console;verbosity=minimal" "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test CvLearn.Distributed.sln -c Release --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over all test projects ("N passed, N failed"), from dotnet test's per-project summaries.
+/usr/bin/python3 - "$log" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+rows = re.findall(r"(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)", text)
+failed = sum(int(r[1]) for r in rows); passed = sum(int(r[2]) for r in rows); skipped = sum(int(r[3]) for r in rows)
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit "$status"
