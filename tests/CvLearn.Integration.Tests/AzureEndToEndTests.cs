@@ -139,7 +139,10 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
             var w2 = world.StartWorker(master.Grpc, "w2", env: env);
             var client = world.Client(master.Grpc);
 
-            var before = await TestWorld.PollAsync(client, b => b.Finished || b.Rows.Count(r => r.CheckpointKey.Length > 0) >= 2, TimeSpan.FromSeconds(90), "the first checkpoints", 100);
+            // Stop Azurite once the first checkpoints are in and a trial is running (its next checkpoint write meets the outage).
+            var before = await TestWorld.PollAsync(client,
+                b => b.Finished || (b.Rows.Count(r => r.CheckpointKey.Length > 0) >= 2 && b.Rows.Any(r => r.Status == Pb.TrialStatus.Running)),
+                TimeSpan.FromSeconds(90), "the first checkpoints", 100);
             Assert.False(before.Finished, "the search finished before Azurite could be restarted");
             master.Process.Note("stopping Azurite");
             var down = Stopwatch.StartNew();
@@ -224,6 +227,7 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
             Assert.True(took < TimeSpan.FromSeconds(60), $"unreachable endpoint: took {took.TotalSeconds:F0} s");
             // Not the user's input necessarily (the service may be down): a plain failure.
             Assert.Equal(FailureExit, code);
+            Assert.Contains("Cannot reach", text, StringComparison.Ordinal);
             Assert.Contains($"127.0.0.1:{closedPort}", text, StringComparison.Ordinal);
             Assert.DoesNotContain(BlobLocation.DevelopmentAccountKey, text, StringComparison.Ordinal);
             Assert.DoesNotContain("AccountKey=", text, StringComparison.OrdinalIgnoreCase);
