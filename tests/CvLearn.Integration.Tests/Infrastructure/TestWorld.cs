@@ -53,14 +53,17 @@ internal sealed class TestWorld : IDisposable
     }
 
     /// <summary>Starts `cvlearn-master serve` on loopback and waits until it prints its gRPC and dashboard addresses.</summary>
-    public async Task<MasterProcess> StartMasterAsync(string configPath, int grpcPort, int httpPort, IEnumerable<string>? extra = null, string name = "master")
+    /// <param name="storage">The --storage argument (default: <see cref="Storage"/>, a directory).</param>
+    /// <param name="env">Extra environment variables (e.g. CVLEARN_AZURE_CONNECTION_STRING: secrets never go on a command line).</param>
+    public async Task<MasterProcess> StartMasterAsync(string configPath, int grpcPort, int httpPort, IEnumerable<string>? extra = null, string name = "master",
+        string? storage = null, IDictionary<string, string>? env = null)
     {
         string[] args =
         [
             "serve", "--config", configPath, "--grpc-port", grpcPort.ToString(), "--http-port", httpPort.ToString(),
-            "--bind", "127.0.0.1", "--storage", Storage, "--state", StatePath, .. extra ?? [],
+            "--bind", "127.0.0.1", "--storage", storage ?? Storage, "--state", StatePath, .. extra ?? [],
         ];
-        var p = Track(ChildProcess.Dotnet(name, Builds.MasterDll, args, Root, Path.Combine(LogDir, name + ".log")));
+        var p = Track(ChildProcess.Dotnet(name, Builds.MasterDll, args, Root, Path.Combine(LogDir, name + ".log"), env));
         string grpcLine = await p.WaitForLineAsync(l => l.TrimStart().StartsWith("gRPC ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "its gRPC address");
         string httpLine = await p.WaitForLineAsync(l => l.TrimStart().StartsWith("dashboard ", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "its dashboard address");
         var grpc = new Uri(grpcLine.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
@@ -71,10 +74,10 @@ internal sealed class TestWorld : IDisposable
     }
 
     /// <summary>Starts `cvlearn-worker join` as its own process (as on another machine).</summary>
-    public ChildProcess StartWorker(Uri master, string name, int threads = 1, IEnumerable<string>? extra = null) =>
+    public ChildProcess StartWorker(Uri master, string name, int threads = 1, IEnumerable<string>? extra = null, IDictionary<string, string>? env = null) =>
         Track(ChildProcess.Dotnet(name, Builds.WorkerDll,
             ["join", "--master", master.ToString(), "--threads", threads.ToString(), "--name", name, .. extra ?? []],
-            Root, Path.Combine(LogDir, name + ".log")));
+            Root, Path.Combine(LogDir, name + ".log"), env));
 
     /// <summary>Runs a command to completion (killed after <paramref name="timeout"/>).</summary>
     public async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string name, string fileName, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? env = null)
@@ -84,8 +87,8 @@ internal sealed class TestWorld : IDisposable
         return (code, p.Stdout, p.Stderr);
     }
 
-    public Task<(int ExitCode, string Stdout, string Stderr)> RunMasterCliAsync(string name, IEnumerable<string> args, TimeSpan? timeout = null) =>
-        RunAsync(name, Builds.DotnetHost, [Builds.MasterDll, .. args], timeout ?? TimeSpan.FromSeconds(60));
+    public Task<(int ExitCode, string Stdout, string Stderr)> RunMasterCliAsync(string name, IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null) =>
+        RunAsync(name, Builds.DotnetHost, [Builds.MasterDll, .. args], timeout ?? TimeSpan.FromSeconds(60), env);
 
     public Task<(int ExitCode, string Stdout, string Stderr)> RunWorkerCliAsync(string name, IEnumerable<string> args, TimeSpan? timeout = null) =>
         RunAsync(name, Builds.DotnetHost, [Builds.WorkerDll, .. args], timeout ?? TimeSpan.FromSeconds(60));

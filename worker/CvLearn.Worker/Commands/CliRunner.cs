@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using CvLearn.Storage.Azure;
 
 namespace CvLearn.Worker.Commands;
 
@@ -57,9 +59,14 @@ public static class CliRunner
         }
     }
 
-    /// <summary>Argument errors, missing files and malformed inputs are the user's to fix: exit code 2.</summary>
+    /// <summary>
+    /// Argument errors, missing files, malformed inputs and storage credentials the service rejects (401/403: wrong
+    /// account key, bad or expired SAS, missing SAS permission) are the user's to fix: exit code 2. An unreachable or
+    /// failing service stays a plain failure (1).
+    /// </summary>
     private static bool IsBadInput(Exception ex) =>
         ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException
+        || ex is AzureStorageException { Status: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden }
         || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "ModelSpecException" or "SearchConfigException";
 }
 
