@@ -28,6 +28,29 @@ public sealed record PreparedData(
     /// </summary>
     public static async Task<PreparedData> PrepareAsync(TrainingJobSpec spec, CancellationToken ct)
     {
+        // The trials of a search share dataset, split and preprocessing, and preparing them (split, fit, apply to
+        // every image) costs more than a short epoch: keep the latest result. Nothing writes to prepared data (the
+        // solver reads it through index permutations), so sharing it between runs is safe.
+        var key = new PreparationKey(DatasetResolver.Canonical(spec.Dataset), spec.DataDir, spec.Validation, spec.SplitSeed, spec.TrainLimit,
+            spec.TestLimit, spec.Preprocessing);
+        lock (LastGate)
+        {
+            if (s_last is { } last && last.Key == key) return last.Data;
+        }
+
+        var prepared = await PrepareUncachedAsync(spec, ct).ConfigureAwait(false);
+        lock (LastGate) s_last = (key, prepared);
+        return prepared;
+    }
+
+    private static readonly object LastGate = new();
+    private static (PreparationKey Key, PreparedData Data)? s_last;
+
+    private readonly record struct PreparationKey(string Dataset, string? DataDir, int Validation, int SplitSeed, int? TrainLimit, int? TestLimit,
+        PreprocessingOptions Preprocessing);
+
+    private static async Task<PreparedData> PrepareUncachedAsync(TrainingJobSpec spec, CancellationToken ct)
+    {
         var dataset = await LoadAsync(spec.Dataset, spec.DataDir, ct).ConfigureAwait(false);
         if (spec.Validation >= dataset.Train.Count)
             throw new ArgumentException($"validation: {spec.Validation} validation images leave nothing to train on ({dataset.Train.Count} training images in {dataset.Name}).");
