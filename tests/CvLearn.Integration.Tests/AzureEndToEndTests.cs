@@ -96,29 +96,8 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
             }
 
             // The ensemble CLI pulls the top 3 from Azurite (location from the master, credentials from the environment).
-            string outDir = Path.Combine(world.Root, "ensemble");
-            var (code, stdout, stderr) = await world.RunMasterCliAsync("ensemble-cli",
-                ["ensemble", "--master", master.Grpc.ToString(), "--top", "3", "--out", outDir, "--evaluate", "--split", "test", "--json"], TimeSpan.FromSeconds(120), AzureEnv(cs));
-            Assert.True(code == 0, $"ensemble exited {code}: {stderr}");
-            Assert.DoesNotContain(BlobLocation.DevelopmentAccountKey, stdout + stderr, StringComparison.Ordinal);
-            var doc = JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
-            Assert.Equal(3, doc["checkpoints"]!.AsArray().Count);
-            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "manifest.json")))!.AsObject();
-            var listed = manifest["checkpoints"]!.AsArray();
-            Assert.Equal(3, listed.Count);
-            foreach (var c in listed)
-            {
-                string file = c!["file"]!.GetValue<string>();
-                Assert.True(File.Exists(Path.Combine(outDir, file)), $"manifest lists {file}, which is not in {outDir}");
-            }
-
-            Assert.Equal(3, Directory.GetFiles(outDir).Count(f => Path.GetFileName(f) != "manifest.json"));
-            var evaluation = doc["evaluation"]!.AsObject();
-            foreach (string key in new[] { "best_single_accuracy", "top_k_accuracy", "greedy_accuracy" })
-            {
-                double acc = evaluation[key]!.GetValue<double>();
-                Assert.True(acc > 0 && acc <= 1, $"evaluation.{key} = {acc}");
-            }
+            string ensembleOutput = await SearchEndToEndTests.AssertEnsembleAsync(world, master, AzureEnv(cs));
+            Assert.DoesNotContain(BlobLocation.DevelopmentAccountKey, ensembleOutput, StringComparison.Ordinal);
         });
     }
 

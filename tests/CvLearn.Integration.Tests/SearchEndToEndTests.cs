@@ -182,11 +182,15 @@ public sealed partial class SearchEndToEndTests(ITestOutputHelper output)
         _ => throw new InvalidOperationException($"trial not finished: {s}"),
     };
 
-    private static async Task AssertEnsembleAsync(TestWorld world, MasterProcess master)
+    /// <summary>
+    /// `ensemble --top 3 --evaluate --split test --json` pulls 3 checkpoint files and a manifest listing them, and
+    /// reports accuracies in (0, 1]. Returns the command's output (for checks such as "no secret in it").
+    /// </summary>
+    internal static async Task<string> AssertEnsembleAsync(TestWorld world, MasterProcess master, IDictionary<string, string>? env = null)
     {
         string outDir = Path.Combine(world.Root, "ensemble");
         var (code, stdout, stderr) = await world.RunMasterCliAsync("ensemble-cli",
-            ["ensemble", "--master", master.Grpc.ToString(), "--top", "3", "--out", outDir, "--evaluate", "--split", "test", "--json"], TimeSpan.FromSeconds(120));
+            ["ensemble", "--master", master.Grpc.ToString(), "--top", "3", "--out", outDir, "--evaluate", "--split", "test", "--json"], TimeSpan.FromSeconds(120), env);
         Assert.True(code == 0, $"ensemble exited {code}: {stderr}");
         var doc = JsonNode.Parse(stdout.Trim().Split('\n')[^1])!.AsObject();
         var checkpoints = doc["checkpoints"]!.AsArray();
@@ -200,6 +204,7 @@ public sealed partial class SearchEndToEndTests(ITestOutputHelper output)
             Assert.True(File.Exists(Path.Combine(outDir, file)), $"manifest lists {file}, which is not in {outDir}");
         }
 
+        Assert.Equal(3, Directory.GetFiles(outDir).Count(f => Path.GetFileName(f) != "manifest.json"));
         var evaluation = doc["evaluation"]!.AsObject();
         Assert.NotNull(evaluation["members"]);
         foreach (string key in new[] { "best_single_accuracy", "top_k_accuracy", "greedy_accuracy" })
@@ -207,6 +212,8 @@ public sealed partial class SearchEndToEndTests(ITestOutputHelper output)
             double acc = evaluation[key]!.GetValue<double>();
             Assert.True(acc > 0 && acc <= 1, $"evaluation.{key} = {acc}");
         }
+
+        return stdout + stderr;
     }
 
     /// <summary>`leaderboard --json` prints the same document shape as GET /api/leaderboard.</summary>

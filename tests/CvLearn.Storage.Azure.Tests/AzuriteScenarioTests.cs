@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using CvLearn.Core.Checkpoints;
 
+using static CvLearn.Storage.Azure.Tests.StoreIo;
+
 namespace CvLearn.Storage.Azure.Tests;
 
 /// <summary>Names, metadata and error messages against a real Azurite.</summary>
@@ -9,27 +11,6 @@ namespace CvLearn.Storage.Azure.Tests;
 public sealed class AzuriteScenarioTests(AzuriteFixture azurite)
 {
     private static CancellationToken Ct => CancellationToken.None;
-
-    private static async Task PutAsync(ICheckpointStore store, string key, byte[] data, IReadOnlyDictionary<string, string>? meta = null)
-    {
-        using var ms = new MemoryStream(data);
-        await store.PutAsync(key, ms, meta, Ct);
-    }
-
-    private static async Task<byte[]> GetAsync(ICheckpointStore store, string key)
-    {
-        await using Stream s = await store.OpenReadAsync(key, Ct);
-        var ms = new MemoryStream();
-        await s.CopyToAsync(ms);
-        return ms.ToArray();
-    }
-
-    private static async Task<List<StoredObject>> ListAsync(ICheckpointStore store, string prefix)
-    {
-        var list = new List<StoredObject>();
-        await foreach (var o in store.ListAsync(prefix, Ct)) list.Add(o);
-        return list;
-    }
 
     public static TheoryData<string> AwkwardKeys => new()
     {

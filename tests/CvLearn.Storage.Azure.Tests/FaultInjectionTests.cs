@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using CvLearn.Core.Checkpoints;
 
+using static CvLearn.Storage.Azure.Tests.StoreIo;
+
 namespace CvLearn.Storage.Azure.Tests;
 
 /// <summary>
@@ -11,27 +13,6 @@ namespace CvLearn.Storage.Azure.Tests;
 public sealed class FaultInjectionTests(AzuriteFixture azurite)
 {
     private static CancellationToken Ct => CancellationToken.None;
-
-    private static async Task PutAsync(ICheckpointStore store, string key, byte[] data, IReadOnlyDictionary<string, string>? meta = null)
-    {
-        using var ms = new MemoryStream(data);
-        await store.PutAsync(key, ms, meta, Ct);
-    }
-
-    private static async Task<byte[]> GetAsync(ICheckpointStore store, string key)
-    {
-        await using Stream s = await store.OpenReadAsync(key, Ct);
-        var ms = new MemoryStream();
-        await s.CopyToAsync(ms);
-        return ms.ToArray();
-    }
-
-    private static async Task<List<StoredObject>> ListAsync(ICheckpointStore store, string prefix)
-    {
-        var list = new List<StoredObject>();
-        await foreach (var o in store.ListAsync(prefix, Ct)) list.Add(o);
-        return list;
-    }
 
     [Theory]
     [InlineData(false)]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using CvLearn.Core.Checkpoints;
 using Microsoft.Extensions.Logging;
 
 namespace CvLearn.Storage.Azure.Tests;
@@ -32,5 +33,30 @@ public static class TestSas
             permissions, "", expiry, $"/blob/{account}/{container}", "", "", "", version, "c", "", "", "", "", "", "", "");
         string sig = Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(stringToSign)));
         return $"sv={version}&sr=c&sp={permissions}&se={Uri.EscapeDataString(expiry)}&sig={Uri.EscapeDataString(sig)}";
+    }
+}
+
+/// <summary>Whole-object store calls for the scenario tests: put bytes, get bytes, list a prefix.</summary>
+public static class StoreIo
+{
+    public static async Task PutAsync(ICheckpointStore store, string key, byte[] data, IReadOnlyDictionary<string, string>? meta = null)
+    {
+        using var ms = new MemoryStream(data);
+        await store.PutAsync(key, ms, meta, CancellationToken.None);
+    }
+
+    public static async Task<byte[]> GetAsync(ICheckpointStore store, string key)
+    {
+        await using Stream s = await store.OpenReadAsync(key, CancellationToken.None);
+        var ms = new MemoryStream();
+        await s.CopyToAsync(ms);
+        return ms.ToArray();
+    }
+
+    public static async Task<List<StoredObject>> ListAsync(ICheckpointStore store, string prefix)
+    {
+        var list = new List<StoredObject>();
+        await foreach (var o in store.ListAsync(prefix, CancellationToken.None)) list.Add(o);
+        return list;
     }
 }

@@ -94,23 +94,6 @@ internal static class Net
     }
 }
 
-/// <summary>Collects log lines (and mirrors them to the xunit output when given).</summary>
-internal sealed class ListLogger : ILogger
-{
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines { get { lock (_lines) return [.. _lines]; } }
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (_lines) _lines.Add($"{logLevel}: {formatter(state, exception)}");
-    }
-}
-
 internal static class Trials
 {
     public static TrialAssignment Assignment(string dataDir, int epochs = 3, string trialId = "trial-0001", int attempt = 1,

@@ -90,6 +90,7 @@ public static class ServeCommand
         using var bootLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(s.LogLevel).AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
         var bootLog = bootLoggers.CreateLogger("CvLearn.Master");
 
+        AzureStorage.Register(bootLoggers.CreateLogger("CvLearn.Storage")); // storage retries and circuit changes show in the log
         var store = await AzureStorage.OpenAsync(s.Storage, ct).ConfigureAwait(false);
         var (config, stateStore, coordinator, resumed) = await SearchSetup.OpenAsync(s.Config, s.State, c => new SearchCoordinator(c, options, TimeProvider.System,
             bootLoggers.CreateLogger<SearchCoordinator>()), bootLog, ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using CvLearn.Storage.Azure;
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
@@ -20,7 +21,7 @@ public static class JoinCommand
     public static Command Create()
     {
         var master = new Option<string>("--master") { Description = "Address of the master's gRPC endpoint, e.g. http://HOST:50051.", Required = true };
-        var storage = new Option<string?>("--storage") { Description = "Checkpoint storage, a directory or file:///DIR (default: the location the master announces; use this when the shared filesystem is mounted elsewhere here)." };
+        var storage = new Option<string?>("--storage") { Description = "Checkpoint storage: a directory, file:///DIR, azblob://CONTAINER/PREFIX (CVLEARN_AZURE_CONNECTION_STRING) or an https SAS URL (default: the location the master announces; use this when the shared filesystem is mounted elsewhere here)." };
         var threads = new Option<int?>("--threads") { Description = $"Compute threads for training (default: cores / ${LocalWorkersVariable}, at least 1, so co-located workers do not oversubscribe)." };
         var name = new Option<string?>("--name") { Description = "Worker name shown on the leaderboard (default: HOSTNAME:PID)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory with the dataset files on this machine (takes precedence over the directory the master names)." };
@@ -86,6 +87,7 @@ public static class JoinCommand
     {
         Engine.Threads = settings.Threads;
         using var loggerFactory = CreateLoggerFactory(settings.Verbose);
+        AzureStorage.Register(loggerFactory.CreateLogger("cvlearn.storage")); // storage retries and circuit changes show in the log
         var logger = loggerFactory.CreateLogger("cvlearn.worker");
 
         using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(ct);
