@@ -28,7 +28,7 @@ public sealed class SearchServiceHandlers
         .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, _) => Run(() => Join(r)))
         .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", AcquireAsync)
         .Unary<Pb.EpochReport, Pb.EpochReply>("ReportEpoch", (r, _) => Run(() => Report(r)))
-        .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", (r, _) => Run(() => Complete(r)))
+        .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", CompleteAsync)
         .Unary<Pb.HeartbeatRequest, Pb.HeartbeatReply>("Heartbeat", (r, _) => Run(() => Heartbeat(r)))
         .Unary<Pb.LeaderboardRequest, Pb.Leaderboard>("GetLeaderboard", (r, _) => Run(() => ProtoMapping.ToProto(_coordinator.Snapshot(), Top(r.Top))))
         .ServerStreaming<Pb.LeaderboardRequest, Pb.Leaderboard>("WatchLeaderboard", WatchAsync)
@@ -95,10 +95,13 @@ public sealed class SearchServiceHandlers
         return new Pb.HeartbeatReply { Decision = Decision(v), Reason = v.Reason, LeaseDeadlineUnixMs = v.LeaseDeadline.ToUnixTimeMilliseconds() };
     }
 
-    private Pb.CompleteReply Complete(Pb.TrialResult r)
+    private async Task<Pb.CompleteReply> CompleteAsync(Pb.TrialResult r, ServerCallContext context)
     {
-        _coordinator.Complete(new Completion(r.WorkerId, r.TrialId, r.Attempt, ProtoMapping.FromProto(r.Status), r.Message, r.EpochsDone));
-        return new Pb.CompleteReply();
+        await Run(() => _coordinator.Complete(new Completion(r.WorkerId, r.TrialId, r.Attempt, ProtoMapping.FromProto(r.Status), r.Message, r.EpochsDone)))
+            .ConfigureAwait(false);
+        var reply = new Pb.CompleteReply();
+        if (r.AcquireNext) reply.Next = await AcquireAsync(new Pb.AcquireTrialRequest { WorkerId = r.WorkerId }, context).ConfigureAwait(false);
+        return reply;
     }
 
     private Pb.TopCheckpoints TopCheckpoints(Pb.TopCheckpointsRequest r)
@@ -133,6 +136,12 @@ public sealed class SearchServiceHandlers
     private static int Top(int top) => top >= 0 ? top : throw new RpcException(StatusCode.InvalidArgument, $"top: must be >= 0 (0 = all), got {top}.");
 
     private static Pb.Decision Decision(Verdict v) => v.Stop ? Pb.Decision.Stop : Pb.Decision.Continue;
+
+    private static Task<bool> Run(Action call) => Run(() =>
+    {
+        call();
+        return true;
+    });
 
     private static Task<T> Run<T>(Func<T> call)
     {

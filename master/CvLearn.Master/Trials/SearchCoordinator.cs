@@ -499,7 +499,9 @@ public sealed partial class SearchCoordinator
             _trials.Add(t.Id, t);
             _ordered.Add(t);
             _pending.Add(t.Key);
-            Dirty(t);
+            // Not marked dirty: a planned, never-leased trial has nothing to save (the plan is a pure function of the
+            // config and earlier results, and Restore leaves trials without a row pending), so a 100,000-trial stage
+            // costs no 100,000 row writes.
         }
 
         _plannedStages = stage;

@@ -121,7 +121,8 @@ static async Task<long> RunAsync(RpcChannel channel, string workerId, Func<RpcCh
     return n;
 }
 
-// 1-second trials: each simulated worker acquires, "trains" TRIAL_SECONDS, reports its epoch and completes. Scheduling
+// 1-second trials: each simulated worker acquires, "trains" TRIAL_SECONDS, reports its epoch and completes (asking for
+// its next trial in the same call, as cvlearn-worker does). Scheduling
 // overhead is the share of the workers' time not spent training: (workers × wall − Σ measured training time) / Σ
 // measured training time — so the simulation's own timer slop (a 1 s delay may last 1.002 s) counts as training, as it
 // would on a real worker, and only the time spent waiting for the master counts as overhead. The nominal form (wall
@@ -137,9 +138,11 @@ static async Task<int> OverheadAsync(Uri master, int workers, int trials, double
     long trainingTicks = 0;
     await Task.WhenAll(ids.Select(async id =>
     {
+        AcquireTrialResponse? next = null; // as cvlearn-worker does: CompleteTrial with acquire_next hands out the next trial
         while (true)
         {
-            var got = await client.AcquireTrialAsync(new AcquireTrialRequest { WorkerId = id });
+            var got = next ?? await client.AcquireTrialAsync(new AcquireTrialRequest { WorkerId = id });
+            next = null;
             if (got.ResultCase == AcquireTrialResponse.ResultOneofCase.Finished) return;
             if (got.ResultCase == AcquireTrialResponse.ResultOneofCase.Wait)
             {
@@ -153,8 +156,11 @@ static async Task<int> OverheadAsync(Uri master, int workers, int trials, double
             await Task.Delay(TimeSpan.FromSeconds(trialSeconds));
             Interlocked.Add(ref trainingTicks, Stopwatch.GetTimestamp() - start);
             await client.ReportEpochAsync(new EpochReport { WorkerId = id, TrialId = t.TrialId, Attempt = t.Attempt, Epoch = 1, TrainLoss = 1, ValAcc = 0.5, TrainAcc = 0.5 });
-            await client.CompleteTrialAsync(new TrialResult { WorkerId = id, TrialId = t.TrialId, Attempt = t.Attempt, Status = TrialStatus.Completed, BestValAcc = 0.5, EpochsDone = 1 });
             Interlocked.Increment(ref done);
+            next = (await client.CompleteTrialAsync(new TrialResult
+            {
+                WorkerId = id, TrialId = t.TrialId, Attempt = t.Attempt, Status = TrialStatus.Completed, BestValAcc = 0.5, EpochsDone = 1, AcquireNext = true,
+            })).Next;
         }
     }));
     double wall = sw.Elapsed.TotalSeconds;

@@ -64,17 +64,19 @@ public sealed class WorkerSession
         {
             await _master.JoinAsync(shutdown).ConfigureAwait(false);
             await OpenStoreAsync(shutdown).ConfigureAwait(false); // a bad storage location fails before a trial is taken
+            AcquireTrialResponse? next = null; // handed out with the previous trial's CompleteTrial (acquire_next)
             while (true)
             {
                 shutdown.ThrowIfCancellationRequested();
-                var response = await _master.AcquireTrialAsync(shutdown).ConfigureAwait(false);
+                var response = next ?? await _master.AcquireTrialAsync(shutdown).ConfigureAwait(false);
+                next = null;
                 switch (response.ResultCase)
                 {
                     case AcquireTrialResponse.ResultOneofCase.Finished:
                         _logger.LogInformation("The search is finished ({Reason}); {Trials} trials ran on this worker.", response.Finished.Reason, TrialsCompleted);
                         return true;
                     case AcquireTrialResponse.ResultOneofCase.Trial:
-                        await RunTrialAsync(response.Trial, shutdown).ConfigureAwait(false);
+                        next = await RunTrialAsync(response.Trial, shutdown).ConfigureAwait(false);
                         break;
                     default:
                         var wait = response.Wait ?? new WaitHint();
@@ -107,7 +109,7 @@ public sealed class WorkerSession
         _logger.LogInformation("Checkpoints go to {Store}.", _store.Describe);
     }
 
-    private async Task RunTrialAsync(TrialAssignment assignment, CancellationToken shutdown)
+    private async Task<AcquireTrialResponse?> RunTrialAsync(TrialAssignment assignment, CancellationToken shutdown)
     {
         _current = (assignment.TrialId, assignment.Attempt);
         using var progress = new TrialProgress();
@@ -124,8 +126,7 @@ public sealed class WorkerSession
             catch (ArgumentException ex)
             {
                 outcome = new TrialOutcome(TrialEndStatus.Failed, "invalid trial: " + ex.Message, 0, null, 0);
-                await CompleteAsync(assignment, outcome, shutdown).ConfigureAwait(false);
-                return;
+                return await CompleteAsync(assignment, outcome, shutdown).ConfigureAwait(false);
             }
             var runner = new TrialRunner(Store(), _logger, _options.DataDir, _options.EpochLines);
             heartbeat = HeartbeatLoopAsync(spec, progress, heartbeatStop.Token);
@@ -142,11 +143,13 @@ public sealed class WorkerSession
             shutdown.ThrowIfCancellationRequested();
             outcome = outcome with { Status = TrialEndStatus.Failed, Message = outcome.Message ?? "cancelled" };
         }
-        await CompleteAsync(assignment, outcome, shutdown).ConfigureAwait(false);
+        var next = await CompleteAsync(assignment, outcome, shutdown).ConfigureAwait(false);
         _current = null;
+        return next;
     }
 
-    private async Task CompleteAsync(TrialAssignment assignment, TrialOutcome outcome, CancellationToken ct)
+    /// <summary>Reports the end of a trial and, in the same call, asks for the next one (null when the master refused the result).</summary>
+    private async Task<AcquireTrialResponse?> CompleteAsync(TrialAssignment assignment, TrialOutcome outcome, CancellationToken ct)
     {
         var result = new TrialResult
         {
@@ -157,11 +160,14 @@ public sealed class WorkerSession
             BestValAcc = Math.Clamp(outcome.BestValidationAccuracy, 0, 1),
             BestCheckpointKey = outcome.BestCheckpointKey ?? "",
             EpochsDone = outcome.EpochsDone,
+            AcquireNext = true,
         };
+        AcquireTrialResponse? next = null;
         try
         {
-            await _master.CompleteTrialAsync(result, ct).ConfigureAwait(false);
+            var reply = await _master.CompleteTrialAsync(result, ct).ConfigureAwait(false);
             TrialsCompleted++;
+            next = reply.Next; // null from a master that predates acquire_next: the loop then calls AcquireTrial
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
         {
@@ -169,6 +175,7 @@ public sealed class WorkerSession
             _logger.LogWarning("The master refused the result of trial {TrialId}: {Status} {Detail}.", assignment.TrialId, ex.StatusCode, ex.Status.Detail);
         }
         _current = null;
+        return next;
     }
 
     private async Task HeartbeatLoopAsync(TrialSpec trial, TrialProgress progress, CancellationToken ct)
