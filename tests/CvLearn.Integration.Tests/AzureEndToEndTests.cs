@@ -24,8 +24,6 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
     private const int FailureExit = 1;
     private const int BadInputExit = 2;
 
-    [GeneratedRegex(@"^val(\d\.\d{4})_ep(\d+)\.ckpt$")]
-    private static partial Regex CheckpointName();
 
     private static Dictionary<string, string> AzureEnv(string connectionString) => new() { [EnvVar] = connectionString };
 
@@ -72,12 +70,7 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
                 Assert.False(string.IsNullOrEmpty(row.CheckpointKey), $"{row.TrialId} has no checkpoint");
                 string blobName = $"{prefix}/{row.CheckpointKey}";
                 Assert.True(blobs.TryGetValue(blobName, out var blob), $"{row.TrialId}: blob '{blobName}' is not in container {Container}: {string.Join(", ", blobs.Keys)}");
-                var m = CheckpointName().Match(Path.GetFileName(row.CheckpointKey));
-                Assert.True(m.Success, $"{row.TrialId}: checkpoint name '{row.CheckpointKey}' is not valA.AAAA_epEE.ckpt");
-                double nameAcc = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                int epoch = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-                Assert.InRange(epoch, 1, row.ValAccHistory.Count);
-                Assert.Equal(Math.Round(row.ValAccHistory[epoch - 1], 4), nameAcc, 6);
+                var (nameAcc, epoch) = SearchEndToEndTests.AssertNameCarriesReportedAccuracy(row);
                 Assert.NotNull(blob!.Metadata);
                 Assert.Equal(row.TrialId, blob.Metadata!["trial"]);
                 Assert.Equal(epoch.ToString(CultureInfo.InvariantCulture), blob.Metadata["epoch"]);

@@ -19,6 +19,18 @@ public sealed partial class SearchEndToEndTests(ITestOutputHelper output)
     [GeneratedRegex(@"^val(\d\.\d{4})_ep(\d+)\.ckpt$")]
     private static partial Regex CheckpointName();
 
+    /// <summary>The row's checkpoint name is valA.AAAA_epEE.ckpt with A.AAAA = the val_acc the worker reported for epoch EE.</summary>
+    internal static (double Accuracy, int Epoch) AssertNameCarriesReportedAccuracy(Pb.LeaderboardRow row)
+    {
+        var m = CheckpointName().Match(Path.GetFileName(row.CheckpointKey));
+        Assert.True(m.Success, $"{row.TrialId}: checkpoint name '{row.CheckpointKey}' is not valA.AAAA_epEE.ckpt");
+        double nameAcc = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        int epoch = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(epoch, 1, row.ValAccHistory.Count);
+        Assert.Equal(Math.Round(row.ValAccHistory[epoch - 1], 4), nameAcc, 6);
+        return (nameAcc, epoch);
+    }
+
     [Fact]
     public async Task Small_search_with_two_worker_processes_runs_every_stage_and_the_ensemble()
     {
@@ -76,12 +88,7 @@ public sealed partial class SearchEndToEndTests(ITestOutputHelper output)
         {
             Assert.False(string.IsNullOrEmpty(row.CheckpointKey), $"{row.TrialId} has no checkpoint");
             Assert.StartsWith($"{experiment}/trial-", row.CheckpointKey, StringComparison.Ordinal);
-            var m = CheckpointName().Match(Path.GetFileName(row.CheckpointKey));
-            Assert.True(m.Success, $"{row.TrialId}: checkpoint name '{row.CheckpointKey}' is not valA.AAAA_epEE.ckpt");
-            double nameAcc = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            int epoch = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            Assert.InRange(epoch, 1, row.ValAccHistory.Count);
-            Assert.Equal(Math.Round(row.ValAccHistory[epoch - 1], 4), nameAcc, 6);
+            var (nameAcc, epoch) = AssertNameCarriesReportedAccuracy(row);
             // The leaderboard's best checkpoint is the best epoch.
             Assert.Equal(Math.Round(row.BestValAcc, 4), nameAcc, 6);
             Assert.Equal(row.ValAccHistory.Max(), row.BestValAcc, 9);
