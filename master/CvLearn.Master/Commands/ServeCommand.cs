@@ -108,14 +108,15 @@ public static class ServeCommand
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(stateStore);
         builder.Services.AddHostedService<LeaseSweeper>();
-        builder.Services.AddHostedService<StatePersister>();
+        builder.Services.AddSingleton<StatePersister>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StatePersister>());
         builder.Services.AddHostedService<RetentionService>();
         builder.Services.AddHostedService<FinalEnsembleService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
         var app = builder.Build();
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = s.MaxMessageBytes };
-        app.UseGrpcEndpoint(new GrpcEndpoint(grpcOptions, app.Services.GetRequiredService<ILogger<GrpcEndpoint>>(), new SearchServiceHandlers(coordinator).Bind()));
+        app.UseGrpcEndpoint(new GrpcEndpoint(grpcOptions, app.Services.GetRequiredService<ILogger<GrpcEndpoint>>(), new SearchServiceHandlers(coordinator, app.Services.GetRequiredService<StatePersister>().WhenPersistedAsync).Bind()));
         DashboardEndpoints.Map(app, coordinator);
         await app.StartAsync(ct).ConfigureAwait(false);
 

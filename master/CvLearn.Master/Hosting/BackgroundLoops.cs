@@ -25,11 +25,30 @@ public sealed partial class LeaseSweeper(SearchCoordinator coordinator, ILogger<
 }
 
 /// <summary>
-/// Writes the coordinator's changes to SQLite in batches (every 200 ms at most, coalesced), and once more at shutdown,
-/// so that persistence never sits on the dispatch path.
+/// Writes the coordinator's changes to SQLite as they happen, in batches: while one batch is written, the next one
+/// gathers (group commit). Calls that change the search wait for <see cref="WhenPersistedAsync"/> before they answer,
+/// so whatever a worker was told (its lease, an accepted epoch, a completion) survives a master crash — a restarted
+/// master never forgets an epoch it acknowledged. WAL with synchronous=NORMAL makes a commit durable against a process
+/// crash without an fsync per batch.
 /// </summary>
 public sealed partial class StatePersister(SearchCoordinator coordinator, SqliteStateStore store, ILogger<StatePersister> log) : BackgroundService
 {
+    private readonly object _gate = new();
+    private readonly List<(long Version, TaskCompletionSource Done)> _waiters = [];
+    private long _persisted = -1;
+
+    /// <summary>Completes once every change up to <paramref name="version"/> is in the state file (or writing it failed and was logged).</summary>
+    public Task WhenPersistedAsync(long version, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (version <= _persisted) return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((version, done));
+            return done.Task.WaitAsync(ct);
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         long seen = -1;
@@ -38,9 +57,9 @@ public sealed partial class StatePersister(SearchCoordinator coordinator, Sqlite
             while (!stoppingToken.IsCancellationRequested)
             {
                 await coordinator.WaitForChangeAsync(seen, stoppingToken).ConfigureAwait(false);
-                seen = coordinator.Version;
+                seen = coordinator.Version; // read before taking the changes: they include everything up to it
                 await FlushAsync(stoppingToken).ConfigureAwait(false);
-                await Task.Delay(200, stoppingToken).ConfigureAwait(false);
+                Release(seen);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -51,7 +70,26 @@ public sealed partial class StatePersister(SearchCoordinator coordinator, Sqlite
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        long version = coordinator.Version;
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        Release(version);
+    }
+
+    private void Release(long version)
+    {
+        List<TaskCompletionSource> done = [];
+        lock (_gate)
+        {
+            _persisted = Math.Max(_persisted, version);
+            _waiters.RemoveAll(w =>
+            {
+                if (w.Version > _persisted) return false;
+                done.Add(w.Done);
+                return true;
+            });
+        }
+
+        foreach (var d in done) d.TrySetResult();
     }
 
     private async Task FlushAsync(CancellationToken ct)

@@ -20,23 +20,41 @@ public sealed class SearchServiceHandlers
     public static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(5);
 
     private readonly SearchCoordinator _coordinator;
+    private readonly Func<long, CancellationToken, Task> _persisted;
 
-    public SearchServiceHandlers(SearchCoordinator coordinator) => _coordinator = coordinator ?? throw new ArgumentNullException(nameof(coordinator));
+    /// <param name="coordinator">The search.</param>
+    /// <param name="persisted">
+    /// Completes once the coordinator's changes up to a version are saved (StatePersister.WhenPersistedAsync): calls that
+    /// change the search answer only then. Null: nothing is saved (tests, benchmarks of the logic alone).
+    /// </param>
+    public SearchServiceHandlers(SearchCoordinator coordinator, Func<long, CancellationToken, Task>? persisted = null)
+    {
+        _coordinator = coordinator ?? throw new ArgumentNullException(nameof(coordinator));
+        _persisted = persisted ?? ((_, _) => Task.CompletedTask);
+    }
 
     /// <summary>Binds every method of cvlearn.v1.SearchService.</summary>
     public GrpcServiceBinder Bind() => new GrpcServiceBinder(SearchServiceClient.Service)
-        .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, _) => Run(() => Join(r)))
-        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", AcquireAsync)
-        .Unary<Pb.EpochReport, Pb.EpochReply>("ReportEpoch", (r, _) => Run(() => Report(r)))
-        .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", CompleteAsync)
+        .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, c) => Durable(Run(() => Join(r)), c))
+        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", (r, c) => Durable(AcquireAsync(r, c), c))
+        .Unary<Pb.EpochReport, Pb.EpochReply>("ReportEpoch", (r, c) => Durable(Run(() => Report(r)), c))
+        .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", (r, c) => Durable(CompleteAsync(r, c), c))
         .Unary<Pb.HeartbeatRequest, Pb.HeartbeatReply>("Heartbeat", (r, _) => Run(() => Heartbeat(r)))
         .Unary<Pb.LeaderboardRequest, Pb.Leaderboard>("GetLeaderboard", (r, _) => Run(() => ProtoMapping.ToProto(_coordinator.Snapshot(), Top(r.Top))))
         .ServerStreaming<Pb.LeaderboardRequest, Pb.Leaderboard>("WatchLeaderboard", WatchAsync)
         .Unary<Pb.TopCheckpointsRequest, Pb.TopCheckpoints>("GetTopCheckpoints", (r, _) => Run(() => TopCheckpoints(r)))
-        .Unary<Pb.LeaveRequest, Pb.LeaveReply>("Leave", (r, _) => Run(() => new Pb.LeaveReply
+        .Unary<Pb.LeaveRequest, Pb.LeaveReply>("Leave", (r, c) => Durable(Run(() => new Pb.LeaveReply
         {
             Requeued = _coordinator.Leave(r.WorkerId, r.TrialId, r.Attempt, r.Reason),
-        }));
+        }), c));
+
+    /// <summary>Answers once the change the call made is saved, so a crash after the answer cannot forget it.</summary>
+    private async Task<T> Durable<T>(Task<T> call, ServerCallContext context)
+    {
+        var reply = await call.ConfigureAwait(false);
+        await _persisted(_coordinator.Version, context.CancellationToken).ConfigureAwait(false);
+        return reply;
+    }
 
     private Pb.JoinResponse Join(Pb.JoinRequest r)
     {
