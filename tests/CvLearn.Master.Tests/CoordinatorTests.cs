@@ -306,8 +306,11 @@ public class CoordinatorTests
         restored.Restore(rows);
         var before = c.Snapshot();
         var after = restored.Snapshot();
-        Assert.Equal(before.Trials.Select(t => (t.Id, t.Status, t.Attempt, t.History.Count, t.BestCheckpointKey)),
-            after.Trials.Select(t => (t.Id, t.Status, t.Attempt, t.History.Count, t.BestCheckpointKey)));
+        Assert.Equal(before.Trials.Select(t => (t.Id, t.Status, t.History.Count, t.BestCheckpointKey)),
+            after.Trials.Select(t => (t.Id, t.Status, t.History.Count, t.BestCheckpointKey)));
+        // Leases are not saved before they are answered: a pending trial skips one attempt number, so a lease lost in
+        // the crash can never collide with the next one; running and finished trials keep theirs.
+        Assert.Equal(before.Trials.Select(t => t.Status == TrialStatus.Pending ? t.Attempt + 1 : t.Attempt), after.Trials.Select(t => t.Attempt));
 
         // The worker that held a lease across the restart carries on with it (same id, same attempt).
         Drive.Train(restored, w, running);
@@ -316,6 +319,23 @@ public class CoordinatorTests
         Assert.Equal(12, done.Trials.Count);
         Assert.All(done.Trials, t => Assert.True(t.Status.IsFinished()));
         Assert.All(done.Trials.Where(t => t.Key.Stage == 1 && t.Key.Index < 5), t => Assert.Equal(1, t.Attempt)); // not re-run
+    }
+
+    [Fact]
+    public void Restore_ALeaseLostInTheCrash_IsToldToStop_AndTheTrialRunsUnderANewAttempt()
+    {
+        var c = Drive.New();
+        string w = c.Join(new WorkerHello("w", 1, 1, "", "")).WorkerId;
+        var saved = Collect(c);                                                           // the last save before the crash
+        var lost = Assert.IsType<AcquireOutcome.Assigned>(c.Acquire(w)).Assignment;      // answered, never saved
+
+        var restored = Drive.New();
+        restored.Restore(saved);
+        var fresh = Assert.IsType<AcquireOutcome.Assigned>(restored.Acquire(w)).Assignment;
+        Assert.Equal(lost.TrialId, fresh.TrialId);
+        Assert.NotEqual(lost.Attempt, fresh.Attempt);
+        Assert.True(restored.ReportEpoch(w, lost.TrialId, lost.Attempt, Drive.Epoch(1, 0.5), null).Stop);
+        Assert.False(restored.ReportEpoch(w, fresh.TrialId, fresh.Attempt, Drive.Epoch(1, 0.5), null).Stop);
     }
 
     [Fact]

@@ -35,8 +35,11 @@ public sealed class SearchServiceHandlers
 
     /// <summary>Binds every method of cvlearn.v1.SearchService.</summary>
     public GrpcServiceBinder Bind() => new GrpcServiceBinder(SearchServiceClient.Service)
-        .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, c) => Durable(Run(() => Join(r)), c))
-        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", (r, c) => Durable(AcquireAsync(r, c), c))
+        // Join and AcquireTrial answer at once: a worker forgotten by a crashed master joins again (NOT_FOUND), and a
+        // lease handed out just before a crash is safe to lose (see SearchCoordinator.Restore). Reports, results and
+        // goodbyes are saved before they are acknowledged.
+        .Unary<Pb.JoinRequest, Pb.JoinResponse>("Join", (r, _) => Run(() => Join(r)))
+        .Unary<Pb.AcquireTrialRequest, Pb.AcquireTrialResponse>("AcquireTrial", AcquireAsync)
         .Unary<Pb.EpochReport, Pb.EpochReply>("ReportEpoch", (r, c) => Durable(Run(() => Report(r)), c))
         .Unary<Pb.TrialResult, Pb.CompleteReply>("CompleteTrial", (r, c) => Durable(CompleteAsync(r, c), c))
         .Unary<Pb.HeartbeatRequest, Pb.HeartbeatReply>("Heartbeat", (r, _) => Run(() => Heartbeat(r)))

@@ -98,6 +98,7 @@ public sealed partial class SearchCoordinator
 
             _dirtyTrials.Clear();
             _dirtyWorkers.Clear();
+            SkipPossiblyLostAttempts();
             Changed();
         }
     }
@@ -129,6 +130,21 @@ public sealed partial class SearchCoordinator
         else
         {
             _pending.Add(t.Key);
+        }
+    }
+
+    /// <summary>
+    /// Leases are answered before they are saved, so the last ones handed out before a crash may be missing from the
+    /// state file. Every trial that comes back pending therefore skips one attempt number: the next lease can never
+    /// carry the number of a lost one, whose worker is told to stop (stale attempt) instead of sharing the trial.
+    /// </summary>
+    private void SkipPossiblyLostAttempts()
+    {
+        foreach (var t in _ordered)
+        {
+            if (t.Status != TrialStatus.Pending) continue;
+            t.Attempt++;
+            Dirty(t);
         }
     }
 
