@@ -29,16 +29,24 @@ public sealed partial class SearchCoordinator
     /// <summary>Takes the rows changed since the last call (the caller writes them in one transaction).</summary>
     public StateChanges TakeChanges()
     {
+        // Copy the rows under the lock (cheap), serialize them outside it, so that saving never stalls dispatch.
+        List<(string Id, TrialRow Row)> trials;
+        List<(string Id, WorkerRow Row)> workers;
+        MetaRow? meta;
         lock (_gate)
         {
-            var trials = _dirtyTrials.Select(id => new KeyValuePair<string, string>(id, JsonSerializer.Serialize(ToRow(_trials[id]), Json))).ToList();
-            var workers = _dirtyWorkers.Select(id => new KeyValuePair<string, string>(id, JsonSerializer.Serialize(ToRow(_workers[id]), Json))).ToList();
-            string? meta = _metaDirty ? JsonSerializer.Serialize(new MetaRow(_ensemble, _ensembleError, _finishedFlag), Json) : null;
+            trials = _dirtyTrials.Select(id => (id, ToRow(_trials[id]))).ToList();
+            workers = _dirtyWorkers.Select(id => (id, ToRow(_workers[id]))).ToList();
+            meta = _metaDirty ? new MetaRow(_ensemble, _ensembleError, _finishedFlag) : null;
             _dirtyTrials.Clear();
             _dirtyWorkers.Clear();
             _metaDirty = false;
-            return new StateChanges(trials, workers, meta);
         }
+
+        return new StateChanges(
+            trials.Select(t => new KeyValuePair<string, string>(t.Id, JsonSerializer.Serialize(t.Row, Json))).ToList(),
+            workers.Select(w => new KeyValuePair<string, string>(w.Id, JsonSerializer.Serialize(w.Row, Json))).ToList(),
+            meta is null ? null : JsonSerializer.Serialize(meta, Json));
     }
 
     /// <summary>
