@@ -12,7 +12,6 @@ using CvLearn.Protos.Rpc;
 using CvLearn.Storage.Azure;
 using CvLearn.Worker.Commands;
 using Google.Protobuf;
-using Microsoft.Extensions.Logging.Abstractions;
 using Pb = CvLearn.Protos.V1;
 
 namespace CvLearn.Master.Commands;
@@ -104,7 +103,7 @@ public static class EnsembleCommand
             }
         }
 
-        var (config, store, coordinator, _) = await SearchSetup.OpenAsync(null, state, c => new SearchCoordinator(c, new CoordinatorOptions()), NullLogger.Instance, ct);
+        var (config, store, coordinator, _) = await SearchSetup.OpenAsync(null, state, c => new SearchCoordinator(c, new CoordinatorOptions()), ct);
         await using (store)
         {
             string storage = await store.GetMetaAsync(SearchSetup.StorageMetaKey, ct)

@@ -98,7 +98,7 @@ public static class LeaderboardRenderer
 /// <summary>What `serve` prints when the search is over.</summary>
 public static class FinalSummary
 {
-    public static void Print(TextWriter _, Trials.SearchSnapshot snapshot)
+    public static void Print(Trials.SearchSnapshot snapshot)
     {
         var board = Services.ProtoMapping.ToProto(snapshot, 10);
         LeaderboardRenderer.WidenWhenRedirected();

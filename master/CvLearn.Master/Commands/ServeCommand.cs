@@ -93,7 +93,7 @@ public static class ServeCommand
         AzureStorage.Register(bootLoggers.CreateLogger("CvLearn.Storage")); // storage retries and circuit changes show in the log
         var store = await AzureStorage.OpenAsync(s.Storage, ct).ConfigureAwait(false);
         var (config, stateStore, coordinator, resumed) = await SearchSetup.OpenAsync(s.Config, s.State, c => new SearchCoordinator(c, options, TimeProvider.System,
-            bootLoggers.CreateLogger<SearchCoordinator>()), bootLog, ct).ConfigureAwait(false);
+            bootLoggers.CreateLogger<SearchCoordinator>()), ct).ConfigureAwait(false);
         await using var _ = stateStore;
         await stateStore.SetMetaAsync(SearchSetup.StorageMetaKey, options.StorageHint, ct).ConfigureAwait(false);
         foreach (var w in config.Warnings) bootLog.LogWarning("Config: {Warning}", w.ToString());
@@ -144,7 +144,7 @@ public static class ServeCommand
         {
             if (s.ExitWhenDone) await coordinator.Finished.WaitAsync(ct).ConfigureAwait(false);
             else await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
-            FinalSummary.Print(Console.Out, coordinator.Snapshot());
+            FinalSummary.Print(coordinator.Snapshot());
             if (pool is not null) await WaitForWorkersToLeaveAsync(pool, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

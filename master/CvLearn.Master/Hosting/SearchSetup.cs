@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using CvLearn.Core.Models;
 using CvLearn.Master.Config;
 using CvLearn.Master.Trials;
-using Microsoft.Extensions.Logging;
 
 namespace CvLearn.Master.Hosting;
 
@@ -57,7 +56,7 @@ public static class SearchSetup
     /// config is refused (InvalidDataException) rather than mixed with it.
     /// </summary>
     public static async Task<(SearchConfig Config, SqliteStateStore Store, SearchCoordinator Coordinator, bool Resumed)> OpenAsync(
-        string? configPath, string? statePath, Func<SearchConfig, SearchCoordinator> coordinatorFactory, ILogger log, CancellationToken ct)
+        string? configPath, string? statePath, Func<SearchConfig, SearchCoordinator> coordinatorFactory, CancellationToken ct)
     {
         SearchConfig? config = null;
         string? canonical = null;
