@@ -108,11 +108,7 @@ public static class EnsembleCommand
         {
             string storage = await store.GetMetaAsync(SearchSetup.StorageMetaKey, ct)
                 ?? throw new InvalidDataException($"--state: '{state}' does not record where checkpoints are; pass --storage.");
-            var entries = coordinator.TopCheckpoints(k).Select(t => new Pb.CheckpointEntry
-            {
-                TrialId = t.Id, CheckpointKey = t.BestCheckpointKey, ValAcc = t.BestCheckpointAccuracy, Epoch = t.BestCheckpointEpoch,
-                Hyperparameters = ProtoMapping.ToProto(t.Hyperparameters),
-            }).ToList();
+            var entries = coordinator.TopCheckpoints(k).Select(ProtoMapping.ToCheckpointEntry).ToList();
             return (config.Experiment, storage, entries);
         }
     }

@@ -159,6 +159,17 @@ public static class ProtoMapping
         return board;
     }
 
+    /// <summary>A trial's best stored checkpoint, as GetTopCheckpoints (and `ensemble --state`) hand it out.</summary>
+    public static Pb.CheckpointEntry ToCheckpointEntry(TrialView t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        return new Pb.CheckpointEntry
+        {
+            TrialId = t.Id, CheckpointKey = t.BestCheckpointKey ?? "", ValAcc = t.BestCheckpointAccuracy, Epoch = t.BestCheckpointEpoch,
+            Hyperparameters = ToProto(t.Hyperparameters),
+        };
+    }
+
     public static Pb.LeaderboardRow ToRow(TrialView t)
     {
         ArgumentNullException.ThrowIfNull(t);

@@ -128,14 +128,7 @@ public sealed class SearchServiceHandlers
     private Pb.TopCheckpoints TopCheckpoints(Pb.TopCheckpointsRequest r)
     {
         var reply = new Pb.TopCheckpoints { Storage = _coordinator.Options.StorageHint };
-        foreach (var t in _coordinator.TopCheckpoints(r.K))
-        {
-            reply.Entries.Add(new Pb.CheckpointEntry
-            {
-                TrialId = t.Id, CheckpointKey = t.BestCheckpointKey, ValAcc = t.BestCheckpointAccuracy,
-                Hyperparameters = ProtoMapping.ToProto(t.Hyperparameters), Epoch = t.BestCheckpointEpoch,
-            });
-        }
+        reply.Entries.AddRange(_coordinator.TopCheckpoints(r.K).Select(ProtoMapping.ToCheckpointEntry));
 
         return reply;
     }

@@ -77,7 +77,7 @@ static async Task<double> LoopAsync(Uri address, int workers, double seconds, Fu
     var ids = new string[workers];
     for (int i = 0; i < workers; i++)
     {
-        ids[i] = address.Port == 0 ? "" : await TryJoinAsync(client, i);
+        ids[i] = await TryJoinAsync(client, i);
     }
 
     // Warm-up (JIT, connections), then the measured window.
