@@ -77,8 +77,24 @@ public sealed partial class SearchEndToEndTests(ITestOutputHelper output)
             AssertStageTwoSampledFromNarrowedRanges(configJson, board);
 
             await AssertEnsembleAsync(world, master);
+            await AssertOfflineEnsembleMatchesLiveAsync(world, master);
             await AssertCliJsonMatchesHttpApiAsync(world, master);
         });
+    }
+
+    /// <summary>`ensemble --state FILE` (no master needed) picks the same top checkpoints as `ensemble --master URL`.</summary>
+    private static async Task AssertOfflineEnsembleMatchesLiveAsync(TestWorld world, MasterProcess master)
+    {
+        static IEnumerable<string> Keys(string json) =>
+            JsonNode.Parse(json.Trim().Split('\n')[^1])!["checkpoints"]!.AsArray().Select(c => c!["checkpoint_key"]!.GetValue<string>());
+        var live = await world.RunMasterCliAsync("ensemble-live", ["ensemble", "--master", master.Grpc.ToString(), "--top", "3",
+            "--out", Path.Combine(world.Root, "ensemble-live"), "--json"], TimeSpan.FromSeconds(60));
+        Assert.True(live.ExitCode == 0, $"ensemble --master exited {live.ExitCode}: {live.Stderr}");
+        var offline = await world.RunMasterCliAsync("ensemble-offline", ["ensemble", "--state", world.StatePath, "--top", "3",
+            "--out", Path.Combine(world.Root, "ensemble-offline"), "--json"], TimeSpan.FromSeconds(60));
+        Assert.True(offline.ExitCode == 0, $"ensemble --state exited {offline.ExitCode}: {offline.Stderr}");
+        Assert.Equal(Keys(live.Stdout), Keys(offline.Stdout));
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(world.Root, "ensemble-offline"), "*.ckpt").Length);
     }
 
     /// <summary>The checkpoint's name carries the accuracy the worker reported for that epoch, and the file exists.</summary>
