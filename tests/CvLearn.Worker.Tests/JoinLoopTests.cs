@@ -114,11 +114,17 @@ public sealed class JoinLoopTests : IDisposable
     public async Task HeartbeatsReportProgressAndAStopAnswerCancelsTheEpochPromptly()
     {
         await using var master = await FakeMaster.StartAsync(_store.Path);
-        master.HeartbeatIntervalMs = 100;
+        master.HeartbeatIntervalMs = 20;
         int beats = 0;
-        master.OnHeartbeat = h => new HeartbeatReply { Decision = Interlocked.Increment(ref beats) >= 3 ? Decision.Stop : Decision.Continue, Reason = "lease lost" };
-        // Batch size 1 on a wider net: one epoch takes seconds, far longer than three heartbeats.
-        FakeMaster.Trial(master, Trials.Assignment(_data.Path, epochs: 5, model: "fc:256-256", batch: 1));
+        // Stop once training is under way (the first beats may come while the data is being prepared).
+        master.OnHeartbeat = h => new HeartbeatReply
+        {
+            Decision = Interlocked.Increment(ref beats) >= 3 && h.EpochFraction > 0 ? Decision.Stop : Decision.Continue,
+            Reason = "lease lost",
+        };
+        // Batch size 1 on a wider net: one epoch takes about a second even with the code already compiled (an earlier
+        // test trained), some 15 times as long as three heartbeats.
+        FakeMaster.Trial(master, Trials.Assignment(_data.Path, epochs: 5, model: "fc:512-512", batch: 1));
 
         var clock = Stopwatch.StartNew();
         Assert.True(await RunSessionAsync(master.Address), Log);

@@ -91,6 +91,95 @@ public sealed class TrialRunnerTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AnEpochsCheckpointIsStoredWhileTheNextEpochTrains()
+    {
+        // The store holds epoch 1's put until training has reported minibatches of epoch 2 (or finished it): were the
+        // save on the training path, epoch 2 could not start and the put would give up.
+        using var progress = new TrialProgress();
+        var store = new HookedStore(new FileSystemCheckpointStore(_store.Path), async (key, ct) =>
+        {
+            if (!key.Contains("_ep01", StringComparison.Ordinal)) return;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (progress.Snapshot() is not ({ Epoch: 2, Fraction: > 0 } or { Epoch: > 2 }))
+            {
+                if (DateTime.UtcNow > deadline) throw new IOException("epoch 2 never started while epoch 1 was being saved");
+                await Task.Delay(5, ct);
+            }
+        });
+        var reporter = new Recording();
+        var runner = new TrialRunner(store, _log);
+
+        var outcome = await runner.RunAsync(TrialMapping.ToSpec(Trials.Assignment(_data.Path, epochs: 3)), reporter, progress, CancellationToken.None);
+
+        Assert.Equal(TrialEndStatus.Completed, outcome.Status);
+        Assert.Equal(3, outcome.EpochsDone);
+        Assert.Equal([1, 2, 3], reporter.Epochs);
+        Assert.Equal(3, store.Puts.Count(k => k.EndsWith(".ckpt", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AFailedSaveAbortsTrainingAndFailsTheTrialWithTheStoresError()
+    {
+        using var progress = new TrialProgress();
+        var store = new HookedStore(new FileSystemCheckpointStore(_store.Path), (key, _) =>
+            key.Contains("_ep02", StringComparison.Ordinal) ? throw new IOException("disk full (injected)") : Task.CompletedTask);
+        var reporter = new Recording();
+        var runner = new TrialRunner(store, _log);
+
+        var outcome = await runner.RunAsync(TrialMapping.ToSpec(Trials.Assignment(_data.Path, epochs: 6)), reporter, progress, CancellationToken.None);
+
+        Assert.Equal(TrialEndStatus.Failed, outcome.Status);
+        Assert.Contains("disk full (injected)", outcome.Message, StringComparison.Ordinal);
+        Assert.Equal([1], reporter.Epochs); // nothing after the epoch whose checkpoint is missing
+        Assert.Equal(1, outcome.EpochsDone);
+        Assert.DoesNotContain(store.Puts, k => k.Contains("_ep03", StringComparison.Ordinal) || k.Contains("_ep04", StringComparison.Ordinal));
+    }
+
+    private sealed class Recording : ITrialReporter
+    {
+        private readonly List<int> _epochs = [];
+
+        public int[] Epochs
+        {
+            get { lock (_epochs) return [.. _epochs]; }
+        }
+
+        public ValueTask<bool> ReportEpochAsync(TrialSpec trial, TrialEpoch epoch, CancellationToken ct)
+        {
+            lock (_epochs) _epochs.Add(epoch.Record.Epoch);
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <summary>A store that runs a hook before each put (to hold it back or make it fail).</summary>
+    private sealed class HookedStore(ICheckpointStore inner, Func<string, CancellationToken, Task> beforePut) : ICheckpointStore
+    {
+        private readonly List<string> _puts = [];
+
+        public string[] Puts
+        {
+            get { lock (_puts) return [.. _puts]; }
+        }
+
+        public string Describe => inner.Describe;
+
+        public async Task PutAsync(string key, Stream content, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct)
+        {
+            await beforePut(key, ct);
+            await inner.PutAsync(key, content, metadata, ct);
+            lock (_puts) _puts.Add(key);
+        }
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken ct) => inner.OpenReadAsync(key, ct);
+
+        public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken ct) => inner.ListAsync(prefix, ct);
+
+        public Task DeleteAsync(string key, CancellationToken ct) => inner.DeleteAsync(key, ct);
+
+        public Task<bool> ExistsAsync(string key, CancellationToken ct) => inner.ExistsAsync(key, ct);
+    }
+
     private sealed class AlwaysContinue : ITrialReporter
     {
         public ValueTask<bool> ReportEpochAsync(TrialSpec trial, TrialEpoch epoch, CancellationToken ct) => ValueTask.FromResult(true);

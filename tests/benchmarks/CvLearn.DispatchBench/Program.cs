@@ -136,6 +136,8 @@ static async Task<int> OverheadAsync(Uri master, int workers, int trials, double
     var sw = Stopwatch.StartNew();
     int done = 0;
     long trainingTicks = 0;
+    var reportTicks = new System.Collections.Concurrent.ConcurrentBag<long>();
+    var completeTicks = new System.Collections.Concurrent.ConcurrentBag<long>();
     await Task.WhenAll(ids.Select(async id =>
     {
         AcquireTrialResponse? next = null; // as cvlearn-worker does: CompleteTrial with acquire_next hands out the next trial
@@ -154,13 +156,17 @@ static async Task<int> OverheadAsync(Uri master, int workers, int trials, double
             var t = got.Trial;
             long start = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(trialSeconds));
-            Interlocked.Add(ref trainingTicks, Stopwatch.GetTimestamp() - start);
+            long trained = Stopwatch.GetTimestamp();
+            Interlocked.Add(ref trainingTicks, trained - start);
             await client.ReportEpochAsync(new EpochReport { WorkerId = id, TrialId = t.TrialId, Attempt = t.Attempt, Epoch = 1, TrainLoss = 1, ValAcc = 0.5, TrainAcc = 0.5 });
+            long reported = Stopwatch.GetTimestamp();
+            reportTicks.Add(reported - trained);
             Interlocked.Increment(ref done);
             next = (await client.CompleteTrialAsync(new TrialResult
             {
                 WorkerId = id, TrialId = t.TrialId, Attempt = t.Attempt, Status = TrialStatus.Completed, BestValAcc = 0.5, EpochsDone = 1, AcquireNext = true,
             })).Next;
+            completeTicks.Add(Stopwatch.GetTimestamp() - reported);
         }
     }));
     double wall = sw.Elapsed.TotalSeconds;
@@ -170,5 +176,14 @@ static async Task<int> OverheadAsync(Uri master, int workers, int trials, double
     Console.WriteLine($"overhead: {trials} trials of {trialSeconds:0.##} s on {workers} workers took {wall:0.000} s (nominal ideal {ideal:0.000} s, "
         + $"{(wall - ideal) / ideal * 100:0.00}% over it); workers trained {training / (workers * wall) * 100:0.00}% of the time: "
         + $"{overhead * 100:0.00}% scheduling overhead (target < 1%; Ray Tune reports 14%)");
+    Console.WriteLine($"latency per trial: ReportEpoch {Percentiles(reportTicks)}; CompleteTrial (+ next trial) {Percentiles(completeTicks)}");
     return overhead < 0.01 ? 0 : 1;
+}
+
+static string Percentiles(IEnumerable<long> ticks)
+{
+    var ms = ticks.Select(t => t * 1000.0 / Stopwatch.Frequency).Order().ToArray();
+    if (ms.Length == 0) return "none";
+    double At(double q) => ms[Math.Min(ms.Length - 1, (int)(q * ms.Length))];
+    return $"mean {ms.Average():0.00} ms, p50 {At(0.5):0.00}, p90 {At(0.9):0.00}, p99 {At(0.99):0.00}";
 }
