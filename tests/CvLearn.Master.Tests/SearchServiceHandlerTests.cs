@@ -95,6 +95,36 @@ public sealed class SearchServiceHandlerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task TheLastEpochInsideCompleteTrial_IsRecordedAsAReport_AndOneOutOfOrderRefusesTheWholeResult()
+    {
+        var join = await Client.JoinAsync(new Pb.JoinRequest { WorkerName = "w", Cores = 2, Threads = 1 });
+        Assert.True(join.AcceptsFinalEpoch);
+        string w = join.WorkerId;
+        var t = (await Client.AcquireTrialAsync(new Pb.AcquireTrialRequest { WorkerId = w })).Trial;
+        Assert.Equal(1, t.Epochs);
+        Pb.EpochReport Epoch(int e) => new()
+        {
+            Epoch = e, TrainLoss = 0.7, ValAcc = 0.625, CheckpointKey = t.CheckpointPrefix + Core.Checkpoints.CheckpointName.Format(0.625, e),
+        };
+
+        var wrong = Done(w, t, next: false);
+        wrong.FinalEpoch = Epoch(2); // the trial has one epoch
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Client.CompleteTrialAsync(wrong));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("epoch", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(Scheduling.TrialStatus.Running, _coordinator.Snapshot().Trials.Single(v => v.Id == t.TrialId).Status);
+
+        var result = Done(w, t, next: false);
+        result.FinalEpoch = Epoch(1); // no ReportEpoch before it: the result carries the trial's only epoch
+        await Client.CompleteTrialAsync(result);
+        var view = _coordinator.Snapshot().Trials.Single(v => v.Id == t.TrialId);
+        Assert.Equal(Scheduling.TrialStatus.Completed, view.Status);
+        Assert.Equal([1], view.History.Select(h => h.Epoch));
+        Assert.Equal(0.625, view.BestValidationAccuracy);
+        Assert.Equal(result.FinalEpoch.CheckpointKey, view.BestCheckpointKey);
+    }
+
+    [Fact]
     public async Task Refusals_MapToStatusCodes()
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.AcquireTrialAsync(new Pb.AcquireTrialRequest { WorkerId = "w-nobody" }));

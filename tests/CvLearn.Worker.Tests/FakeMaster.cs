@@ -28,6 +28,9 @@ internal sealed class FakeMaster : IAsyncDisposable
 
     public int HeartbeatIntervalMs { get; set; } = 200;
 
+    /// <summary>Announced in JoinResponse: the worker then sends a trial's last epoch inside CompleteTrial.</summary>
+    public bool AcceptsFinalEpoch { get; set; }
+
     /// <summary>Answers of AcquireTrial, in order; when empty the search is finished.</summary>
     public ConcurrentQueue<AcquireTrialResponse> Acquire { get; } = new();
 
@@ -99,7 +102,7 @@ internal sealed class FakeMaster : IAsyncDisposable
             _joins.Add(req);
             string id = "w-" + ++_nextWorker;
             _knownWorkers.Add(id);
-            return new JoinResponse { WorkerId = id, Experiment = "exp", StorageHint = StorageHint, HeartbeatIntervalMs = HeartbeatIntervalMs, LeaseMs = 30_000 };
+            return new JoinResponse { WorkerId = id, Experiment = "exp", StorageHint = StorageHint, HeartbeatIntervalMs = HeartbeatIntervalMs, LeaseMs = 30_000, AcceptsFinalEpoch = AcceptsFinalEpoch };
         }
     }
 

@@ -54,19 +54,25 @@ public sealed class JoinLoopTests : IDisposable
 
     private string Log => string.Join("\n", _log.Lines);
 
-    [Fact]
-    public async Task RunsATrialAndStoresEachEpochsCheckpointUnderThePrefixNamedByTheReportedAccuracy()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the master takes the last epoch inside CompleteTrial
+    public async Task RunsATrialAndStoresEachEpochsCheckpointUnderThePrefixNamedByTheReportedAccuracy(bool acceptsFinalEpoch)
     {
         await using var master = await FakeMaster.StartAsync(_store.Path);
+        master.AcceptsFinalEpoch = acceptsFinalEpoch;
         FakeMaster.Trial(master, Trials.Assignment(_data.Path, epochs: 3));
 
         Assert.True(await RunSessionAsync(master.Address), Log);
 
-        var reports = master.Reports;
+        var result = Assert.Single(master.Results);
+        Assert.Equal(acceptsFinalEpoch ? [1, 2] : [1, 2, 3], master.Reports.Select(r => r.Epoch));
+        Assert.Equal(acceptsFinalEpoch, result.FinalEpoch is not null);
+        var reports = acceptsFinalEpoch ? [.. master.Reports, result.FinalEpoch!] : master.Reports;
         Assert.Equal([1, 2, 3], reports.Select(r => r.Epoch));
         foreach (var r in reports)
         {
-            Assert.Equal("w-1", r.WorkerId);
+            Assert.Equal(r == result.FinalEpoch ? "" : "w-1", r.WorkerId); // inside the result, the result's ids apply
             Assert.Equal("trial-0001", r.TrialId);
             Assert.Equal(1, r.Attempt);
             Assert.StartsWith("exp/trial-0001/", r.CheckpointKey, StringComparison.Ordinal);
@@ -83,7 +89,6 @@ public sealed class JoinLoopTests : IDisposable
         }
         Assert.Equal(0.003 * 0.95 * 0.95, reports[2].LearningRate, 9);
 
-        var result = Assert.Single(master.Results);
         Assert.Equal(TrialStatus.Completed, result.Status);
         Assert.Equal(3, result.EpochsDone);
         var best = reports.MaxBy(r => r.ValAcc)!;

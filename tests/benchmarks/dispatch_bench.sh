@@ -3,10 +3,10 @@
 #  1. acquire+complete round trips/s with WORKERS concurrent simulated workers (target >= 5,000/s), beside the
 #     round-trip rate of a trivial echo service on the same gRPC wire layer (the same-run reference), and
 #  2. scheduling overhead of 1-second trials (target < 1%).
-# Usage: tests/benchmarks/dispatch_bench.sh [WORKERS=32] [SECONDS=5] [OVERHEAD_TRIALS=320]
+# Usage: tests/benchmarks/dispatch_bench.sh [WORKERS=32] [SECONDS=5] [OVERHEAD_TRIALS=3200]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-workers=${1:-32}; seconds=${2:-5}; otrials=${3:-320}
+workers=${1:-32}; seconds=${2:-5}; otrials=${3:-3200}
 dotnet build tests/benchmarks/CvLearn.DispatchBench -c Release -v quiet -nologo >/dev/null
 dotnet build master/CvLearn.Master -c Release -v quiet -nologo >/dev/null
 bench="dotnet tests/benchmarks/CvLearn.DispatchBench/bin/Release/net10.0/CvLearn.DispatchBench.dll"

@@ -70,6 +70,7 @@ public sealed class SearchServiceHandlers
             StorageHint = info.StorageHint,
             HeartbeatIntervalMs = (int)info.HeartbeatInterval.TotalMilliseconds,
             LeaseMs = (int)info.Lease.TotalMilliseconds,
+            AcceptsFinalEpoch = true,
         };
     }
 
@@ -118,6 +119,10 @@ public sealed class SearchServiceHandlers
 
     private async Task<Pb.CompleteReply> CompleteAsync(Pb.TrialResult r, ServerCallContext context)
     {
+        // The last epoch inside the result: recorded as its own ReportEpoch would be (its answer no longer matters:
+        // training is over), and both are saved by the one durable acknowledgement of this call.
+        if (r.FinalEpoch is { } last)
+            await Run(() => _coordinator.ReportEpoch(r.WorkerId, r.TrialId, r.Attempt, ProtoMapping.FromProto(last), last.CheckpointKey)).ConfigureAwait(false);
         await Run(() => _coordinator.Complete(new Completion(r.WorkerId, r.TrialId, r.Attempt, ProtoMapping.FromProto(r.Status), r.Message, r.EpochsDone)))
             .ConfigureAwait(false);
         var reply = new Pb.CompleteReply();

@@ -35,6 +35,27 @@ public static class TrialMapping
         _ => throw new ArgumentException($"optimizer: unknown value {(int)optimizer}; this worker is older than the master."),
     };
 
+    /// <summary>The wire report of a stored epoch (worker_id is filled in by the connection).</summary>
+    public static EpochReport ToReport(TrialAssignment assignment, TrialEpoch epoch)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(epoch);
+        var r = epoch.Record;
+        return new EpochReport
+        {
+            TrialId = assignment.TrialId,
+            Attempt = assignment.Attempt,
+            Epoch = r.Epoch,
+            TrainLoss = r.TrainLoss,
+            TrainAcc = r.TrainAccuracy,
+            ValAcc = r.ValidationAccuracy,
+            ValAccEma = r.EmaValidationAccuracy,
+            LearningRate = r.LearningRate,
+            Seconds = r.Seconds,
+            CheckpointKey = epoch.CheckpointKey,
+        };
+    }
+
     public static TrialStatus ToWire(TrialEndStatus status) => status switch
     {
         TrialEndStatus.Completed => TrialStatus.Completed,

@@ -161,6 +161,7 @@ public sealed class WorkerSession
             BestCheckpointKey = outcome.BestCheckpointKey ?? "",
             EpochsDone = outcome.EpochsDone,
             AcquireNext = true,
+            FinalEpoch = outcome.LastEpoch is { } last ? TrialMapping.ToReport(assignment, last) : null,
         };
         AcquireTrialResponse? next = null;
         try
@@ -225,25 +226,15 @@ public sealed class WorkerSession
 
     private sealed class Reporter(WorkerSession session, TrialAssignment assignment, TrialProgress progress) : ITrialReporter
     {
+        public bool TakesLastEpochWithResult => session._master.Session?.AcceptsFinalEpoch == true;
+
         public async ValueTask<bool> ReportEpochAsync(TrialSpec trial, TrialEpoch epoch, CancellationToken ct)
         {
             var r = epoch.Record;
             EpochReply reply;
             try
             {
-                reply = await session._master.ReportEpochAsync(new EpochReport
-                {
-                    TrialId = assignment.TrialId,
-                    Attempt = assignment.Attempt,
-                    Epoch = r.Epoch,
-                    TrainLoss = r.TrainLoss,
-                    TrainAcc = r.TrainAccuracy,
-                    ValAcc = r.ValidationAccuracy,
-                    ValAccEma = r.EmaValidationAccuracy,
-                    LearningRate = r.LearningRate,
-                    Seconds = r.Seconds,
-                    CheckpointKey = epoch.CheckpointKey,
-                }, ct).ConfigureAwait(false);
+                reply = await session._master.ReportEpochAsync(TrialMapping.ToReport(assignment, epoch), ct).ConfigureAwait(false);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
             {

@@ -227,10 +227,17 @@ public sealed class TrialRunner
             _epochLines?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trial.TrialId} epoch {r.Epoch}/{trial.Epochs} val_acc {r.ValidationAccuracy:F4} train_loss {r.TrainLoss:F4} {key}"));
 
+            var epoch = new TrialEpoch(r, key, outcome.IsBest);
+            if (r.Epoch >= trial.Epochs && reporter.TakesLastEpochWithResult)
+            {
+                state.LastEpoch = epoch; // reported with the result, right after this
+                state.LastReportedEpoch = r.Epoch;
+                return;
+            }
             bool goOn;
             try
             {
-                goOn = await reporter.ReportEpochAsync(trial, new TrialEpoch(r, key, outcome.IsBest), ct).ConfigureAwait(false);
+                goOn = await reporter.ReportEpochAsync(trial, epoch, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && ct.IsCancellationRequested))
             {
@@ -277,7 +284,7 @@ public sealed class TrialRunner
         if (status != TrialEndStatus.Cancelled)
             _logger.LogInformation("Trial {TrialId} {Status} after {Epochs} epochs: best val_acc={BestValAcc:F4} ({BestKey}){Message}",
                 trial.TrialId, status, epochs, best, bestKey, message is null ? "" : ": " + message);
-        return new TrialOutcome(status, message, best, bestKey, epochs);
+        return new TrialOutcome(status, message, best, bestKey, epochs) { LastEpoch = state.LastEpoch };
     }
 
     /// <summary>Best validation accuracy among the first <paramref name="epochs"/> epochs (first of equals, as the Solver ranks).</summary>
@@ -336,8 +343,11 @@ public sealed class TrialRunner
         public string? BestKey;
         public Exception? ReporterFailure;
 
-        /// <summary>Number of the latest epoch stored and reported by this attempt (0: none yet).</summary>
+        /// <summary>Number of the latest epoch stored and reported by this attempt, or handed to the result (0: none yet).</summary>
         public int LastReportedEpoch;
+
+        /// <summary>The stored last epoch that the result reports (the reporter takes it with the result), or null.</summary>
+        public TrialEpoch? LastEpoch;
 
         /// <summary>The save and report of the latest epoch, running beside the next epoch's training.</summary>
         public Task Pending = Task.CompletedTask;

@@ -73,7 +73,14 @@ public sealed record TrialOutcome(
     string? Message,
     double BestValidationAccuracy,
     string? BestCheckpointKey,
-    int EpochsDone);
+    int EpochsDone)
+{
+    /// <summary>
+    /// The last epoch, stored but not reported yet, when the reporter takes it with the result
+    /// (<see cref="ITrialReporter.TakesLastEpochWithResult"/>); null otherwise.
+    /// </summary>
+    public TrialEpoch? LastEpoch { get; init; }
+}
 
 /// <summary>One finished epoch whose checkpoint is already in the store.</summary>
 public sealed record TrialEpoch(EpochRecord Record, string CheckpointKey, bool IsBest);
@@ -83,4 +90,10 @@ public interface ITrialReporter
 {
     /// <summary>Reports a finished epoch (its checkpoint is already stored); answers false to stop the trial.</summary>
     ValueTask<bool> ReportEpochAsync(TrialSpec trial, TrialEpoch epoch, CancellationToken ct);
+
+    /// <summary>
+    /// True when the trial's last epoch goes with its result (<see cref="TrialOutcome.LastEpoch"/>) instead of
+    /// through <see cref="ReportEpochAsync"/>: one call to the master per trial fewer.
+    /// </summary>
+    bool TakesLastEpochWithResult => false;
 }
