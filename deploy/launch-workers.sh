@@ -17,7 +17,7 @@ CVLEARN_LOCAL_WORKERS=K, so that by default each uses cores/K threads. One line 
 A worker exits 0 by itself when the search is finished.
 
 Options:
-  --master URL     the master's gRPC address, http://HOST:PORT or https://HOST:PORT (required to start)
+  --master URL     the master's gRPC address, http://HOST:PORT, https://HOST:PORT or HOST:PORT (required to start)
   --storage LOC    checkpoint storage as seen from the hosts (default: the location the master announces)
   --threads N      training threads per worker (default: cores / K)
   --per-host K     workers per host (default 1)
@@ -79,8 +79,9 @@ case $dir in
 esac
 if [ "$stop" -eq 0 ]; then
   [ -n "$master" ] || die_usage "--master is required: the master's gRPC address, e.g. --master http://MASTER:50051"
-  if ! [[ $master =~ ^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)(:[0-9]{1,5})?/?$ ]]; then
-    die_usage "--master '$master' is malformed: expected http://HOST:PORT, e.g. --master http://MASTER:50051"
+  # The rule cvlearn-worker join applies (GrpcAddress): http(s)://HOST:PORT or a bare HOST:PORT; the port is required.
+  if ! [[ $master =~ ^(https?://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?):[0-9]{1,5}/?$ ]]; then
+    die_usage "--master '$master' is malformed: expected http://HOST:PORT or HOST:PORT (the master's --grpc-port), e.g. --master http://MASTER:50051"
   fi
   [[ $per_host =~ ^[1-9][0-9]*$ ]] || die_usage "--per-host must be a positive integer, got '$per_host'"
   if [ -n "$threads" ] && ! [[ $threads =~ ^[1-9][0-9]*$ ]]; then

@@ -113,9 +113,9 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
             Assert.Equal(2, code);
             Assert.Contains("--master is required", stderr, StringComparison.Ordinal);
 
-            (code, _, stderr) = await remote.LaunchAsync("bad-master", ["--master", "MASTER:50051", "hostA"]);
+            (code, _, stderr) = await remote.LaunchAsync("bad-master", ["--master", "http://MASTER", "hostA"]); // no port
             Assert.Equal(2, code);
-            Assert.Contains("--master 'MASTER:50051' is malformed", stderr, StringComparison.Ordinal);
+            Assert.Contains("--master 'http://MASTER' is malformed", stderr, StringComparison.Ordinal);
 
             (code, stdout, _) = await remote.LaunchAsync("help", ["--help"]);
             Assert.Equal(0, code);

@@ -286,7 +286,7 @@ public sealed class JoinLoopTests : IDisposable
         Assert.False(string.IsNullOrEmpty(join.Version));
         Assert.Equal(TrialStatus.Completed, Assert.Single(master.Results).Status);
 
-        Assert.Equal(2, await CliRunner.RunAsync(new RootCommand { JoinCommand.Create() }, ["join", "--master", "localhost:50051"]));
+        Assert.Equal(2, await CliRunner.RunAsync(new RootCommand { JoinCommand.Create() }, ["join", "--master", "http://localhost"]));
         Assert.Equal(2, await CliRunner.RunAsync(new RootCommand { JoinCommand.Create() }, ["join", "--master", "http://x:1", "--threads", "0"]));
     }
 

@@ -112,7 +112,6 @@ internal static class Trials
             Optimizer = Optimizer.Adam,
             LearningRate = 3e-3,
             Reg = 1e-4,
-            Dropout = 0,
             Momentum = 0.9,
             BatchSize = batch,
             LrDecay = 0.95,

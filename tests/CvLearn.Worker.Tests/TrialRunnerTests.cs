@@ -50,11 +50,14 @@ public sealed class TrialRunnerTests : IDisposable
         Assert.NotEqual(TrialRunner.FoldSeed(1), TrialRunner.FoldSeed(2));
 
         assignment.Hyperparameters.LrDecay = 1;
-        assignment.Hyperparameters.Dropout = 0;
+        assignment.Hyperparameters.ClearDropout(); // absent: the model spec's own dropout stays
         var other = new TrialRunner(new FileSystemCheckpointStore(_store.Path), _log, dataDirOverride: "/mine").ToJobSpec(TrialMapping.ToSpec(assignment));
         Assert.Equal("constant", other.Schedule);
         Assert.Null(other.Dropout);
         Assert.Equal("/mine", other.DataDir);
+
+        assignment.Hyperparameters.Dropout = 0; // an explicit 0 (a search space reaching 0) turns dropout off
+        Assert.Equal(0.0, new TrialRunner(new FileSystemCheckpointStore(_store.Path), _log).ToJobSpec(TrialMapping.ToSpec(assignment)).Dropout);
     }
 
     [Fact]

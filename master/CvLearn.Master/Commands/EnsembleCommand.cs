@@ -24,7 +24,7 @@ public static class EnsembleCommand
 {
     public static Command Create()
     {
-        var master = new Option<string?>("--master") { Description = "The master's gRPC address, e.g. http://HOST:50051." };
+        var master = new Option<string?>("--master") { Description = "The master's gRPC address: http://HOST:PORT or HOST:PORT (its --grpc-port, 50051 by default)." };
         var state = new Option<string?>("--state") { Description = "Instead of --master: the state file of a search (e.g. after `serve --exit-when-done`)." };
         var top = new Option<int>("--top") { Description = "Number of best trials whose best checkpoint joins the ensemble.", DefaultValueFactory = _ => 5 };
         var output = new Option<string>("--out") { Description = "Directory to write the checkpoints and manifest.json to.", Required = true };

@@ -12,7 +12,7 @@ public static class LeaderboardCommand
 {
     public static Command Create()
     {
-        var master = new Option<string>("--master") { Description = "The master's gRPC address, e.g. http://HOST:50051.", Required = true };
+        var master = new Option<string>("--master") { Description = "The master's gRPC address: http://HOST:PORT or HOST:PORT (its --grpc-port, 50051 by default).", Required = true };
         var watch = new Option<bool>("--watch") { Description = "Refresh live as the search changes (until it finishes or Ctrl-C)." };
         var json = new Option<bool>("--json") { Description = "Print the leaderboard as JSON (one object per line with --watch); same shape as GET /api/leaderboard." };
         var top = new Option<int>("--top") { Description = "Show the N best trials (0 = all).", DefaultValueFactory = _ => 20 };

@@ -1,5 +1,6 @@
 using CvLearn.Storage.Azure;
 using System.CommandLine;
+using CvLearn.Protos.Rpc;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -20,7 +21,7 @@ public static class JoinCommand
 
     public static Command Create()
     {
-        var master = new Option<string>("--master") { Description = "Address of the master's gRPC endpoint, e.g. http://HOST:50051.", Required = true };
+        var master = new Option<string>("--master") { Description = "The master's gRPC address: http://HOST:PORT or HOST:PORT (its --grpc-port, 50051 by default).", Required = true };
         var storage = new Option<string?>("--storage") { Description = "Checkpoint storage: a directory, file:///DIR, azblob://CONTAINER/PREFIX (CVLEARN_AZURE_CONNECTION_STRING) or an https SAS URL (default: the location the master announces; use this when the shared filesystem is mounted elsewhere here)." };
         var threads = new Option<int?>("--threads") { Description = $"Compute threads for training (default: cores / ${LocalWorkersVariable}, at least 1, so co-located workers do not oversubscribe)." };
         var name = new Option<string?>("--name") { Description = "Worker name shown on the leaderboard (default: HOSTNAME:PID)." };
@@ -39,7 +40,7 @@ public static class JoinCommand
             master, storage, threads, name, dataDir, giveUp, verbose,
         };
         command.SetAction((r, ct) => CliRunner.GuardAsync(() => RunAsync(new JoinSettings(
-            ParseMasterAddress(r.GetValue(master)!),
+            GrpcAddress.Parse(r.GetValue(master)),
             r.GetValue(storage),
             ResolveThreads(r.GetValue(threads)),
             r.GetValue(name),
@@ -50,15 +51,6 @@ public static class JoinCommand
     }
 
     internal sealed record JoinSettings(Uri Master, string? Storage, int Threads, string? Name, string? DataDir, TimeSpan GiveUpAfter, bool Verbose);
-
-    /// <summary>Parses --master: an absolute http:// or https:// URI.</summary>
-    /// <exception cref="ArgumentException">Anything else (exit code 2).</exception>
-    public static Uri ParseMasterAddress(string text)
-    {
-        if (!Uri.TryCreate(text?.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(uri.Host))
-            throw new ArgumentException($"--master: '{text}' is not a master address; give http://HOST:PORT, e.g. http://127.0.0.1:50051.");
-        return uri;
-    }
 
     /// <summary>--threads, or cores divided by the local worker count (CVLEARN_LOCAL_WORKERS), at least 1.</summary>
     public static int ResolveThreads(int? threads)

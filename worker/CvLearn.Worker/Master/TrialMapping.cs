@@ -16,7 +16,7 @@ public static class TrialMapping
         else if (!prefix.EndsWith('/')) prefix += "/";
         return new TrialSpec(
             a.TrialId, a.Experiment, a.Stage, a.Index, a.Attempt, a.Seed, a.Epochs,
-            new TrialHyperparameters(hp.Model, OptimizerName(hp.Optimizer), hp.LearningRate, hp.Reg, hp.Dropout, hp.Momentum, hp.BatchSize, hp.LrDecay),
+            new TrialHyperparameters(hp.Model, OptimizerName(hp.Optimizer), hp.LearningRate, hp.Reg, hp.HasDropout ? hp.Dropout : null, hp.Momentum, hp.BatchSize, hp.LrDecay),
             new TrialDataset(ds.Name, ds.TrainLimit, ds.Validation, ds.TestLimit, string.IsNullOrEmpty(ds.DataDir) ? null : ds.DataDir, ds.SplitSeed),
             prefix,
             string.IsNullOrEmpty(a.ResumeCheckpointKey) ? null : a.ResumeCheckpointKey,

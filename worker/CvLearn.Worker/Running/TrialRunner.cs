@@ -57,7 +57,7 @@ public sealed class TrialRunner
             Optimizer = string.IsNullOrWhiteSpace(hp.Optimizer) ? "adam" : hp.Optimizer,
             LearningRate = hp.LearningRate,
             Reg = hp.Reg,
-            Dropout = hp.Dropout > 0 ? hp.Dropout : null,
+            Dropout = hp.Dropout, // an explicit 0 turns the spec's dropout off; absent keeps it
             Momentum = hp.Momentum > 0 ? hp.Momentum : 0.9,
             BatchSize = hp.BatchSize > 0 ? hp.BatchSize : 128,
             Schedule = schedule,

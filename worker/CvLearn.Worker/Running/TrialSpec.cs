@@ -25,7 +25,7 @@ public sealed record TrialSpec(
 
 /// <param name="Model">Model spec, as `cvlearn-worker train --model` takes it.</param>
 /// <param name="Optimizer">Update rule name: sgd, momentum, nesterov, adagrad, rmsprop, adam.</param>
-/// <param name="Dropout">Drop probability; 0 keeps the model spec's own dropout (none unless the spec says dropout=).</param>
+/// <param name="Dropout">Drop probability (0: no dropout), or null to keep the model spec's own (none unless the spec says dropout=).</param>
 /// <param name="Momentum">μ for momentum/nesterov; 0 means the default 0.9.</param>
 /// <param name="LrDecay">Learning-rate factor applied after each epoch; 1 (or 0: unset) means constant.</param>
 public sealed record TrialHyperparameters(
@@ -33,7 +33,7 @@ public sealed record TrialHyperparameters(
     string Optimizer,
     double LearningRate,
     double Reg,
-    double Dropout,
+    double? Dropout,
     double Momentum,
     int BatchSize,
     double LrDecay);
