@@ -174,6 +174,10 @@ for s in "${started[@]}"; do
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid" && code=0 || code=$?
     rm -f "$logs/$name.pid"
+    if [ "$code" = 0 ]; then # joined a search that is already finished: nothing went wrong
+      echo "$host: $name exited at once with code 0 (the search is finished: no trial left to take), log $logs/$name.log"
+      continue
+    fi
     echo "launch-workers: $host: $name exited at once (exit code $code); last lines of $logs/$name.log:" >&2
     tail -n 5 "$logs/$name.log" | sed "s/^/  /" >&2
     exit 3

@@ -53,7 +53,34 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
             // Each worker learns that the search is over and exits by itself.
             foreach (var (name, m) in started)
                 await RemoteSide.WaitForExitAsync(int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), name, TimeSpan.FromSeconds(30));
+
+            // A worker launched after the end leaves at once with code 0: that is no failure of the launch.
+            int finishedBefore = Occurrences(File.ReadAllText(remote.LogPath("hostA-1")), "The search is finished");
+            (code, stdout, stderr) = await remote.LaunchAsync("late", ["--master", master.Grpc.ToString(), "hostA"]);
+            Assert.True(code == 0, $"launch-workers.sh exited {code} for a worker joining a finished search: {stderr}");
+            Assert.True(stdout.Contains("hostA: hostA-1 exited at once with code 0 (the search is finished", StringComparison.Ordinal)
+                || stdout.Contains("hostA: started hostA-1", StringComparison.Ordinal), stdout); // it may outlive the script's 1 s check
+            await TestWorld.PollAsync(client, b => b.Finished, TimeSpan.FromSeconds(5), "the search to stay finished", 250);
+            await WaitForLogAsync(remote.LogPath("hostA-1"), "The search is finished", finishedBefore + 1, TimeSpan.FromSeconds(30));
         });
+    }
+
+    /// <summary>Waits until <paramref name="text"/> occurs <paramref name="times"/> times in the (appended-to) log.</summary>
+    private static async Task WaitForLogAsync(string path, string text, int times, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!(File.Exists(path) && Occurrences(await File.ReadAllTextAsync(path), text) >= times))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"'{text}' did not appear {times} times in {path}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static int Occurrences(string haystack, string needle)
+    {
+        int n = 0;
+        for (int i = haystack.IndexOf(needle, StringComparison.Ordinal); i >= 0; i = haystack.IndexOf(needle, i + needle.Length, StringComparison.Ordinal)) n++;
+        return n;
     }
 
     [Fact]
