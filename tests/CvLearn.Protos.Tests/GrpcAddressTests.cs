@@ -30,6 +30,7 @@ public sealed class GrpcAddressTests
         var e = Assert.Throws<ArgumentException>(() => GrpcAddress.Parse(text, "--master"));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
         Assert.StartsWith("--master: ", e.Message, StringComparison.Ordinal);
+        if (text.Length > 0) Assert.Contains("is not a master address", e.Message, StringComparison.Ordinal);
         Assert.Contains("e.g. --master http://127.0.0.1:50051", e.Message, StringComparison.Ordinal);
     }
 }

@@ -11,15 +11,16 @@ public static class GrpcAddress
     /// <summary>The address as a base URI (scheme, host and port only).</summary>
     /// <param name="text">What the user gave.</param>
     /// <param name="option">The option's name, for the message (e.g. "--master").</param>
+    /// <param name="what">What the address is of, for the message (e.g. "master").</param>
     /// <param name="example">An address to show in the message.</param>
     /// <exception cref="ArgumentException">The text is no such address; the message says why and what to give.</exception>
-    public static Uri Parse(string? text, string option = "--master", string example = "http://127.0.0.1:50051")
+    public static Uri Parse(string? text, string option = "--master", string what = "master", string example = "http://127.0.0.1:50051")
     {
         string hint = $"give http://HOST:PORT (or HOST:PORT), e.g. {option} {example}";
         string value = text?.Trim() ?? "";
         if (value.Length == 0) throw new ArgumentException($"{option}: required; {hint}.");
         string withScheme = value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value;
-        ArgumentException Bad(string why) => new($"{option}: '{value}' is not a server address ({why}); {hint}.");
+        ArgumentException Bad(string why) => new($"{option}: '{value}' is not a {what} address ({why}); {hint}.");
 
         if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host)) throw Bad("it does not parse as HOST:PORT");
         if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) throw Bad($"the scheme is {uri.Scheme}, not http or https");
