@@ -40,7 +40,7 @@ public static class CheckpointFile
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         Validate(checkpoint);
-        var w = new BinaryBufferWriter();
+        var w = new BinaryBufferWriter(EstimatedSize(checkpoint));
         w.Bytes(Magic);
         w.U32(FormatVersion);
         int sectionCountOffset = w.Length;
@@ -98,6 +98,23 @@ public static class CheckpointFile
         uint crc = Crc32.Compute(w.WrittenSpan);
         w.U32(crc);
         return w.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The arrays' bytes plus room for names, shapes, metadata and history: the writer then never grows.</summary>
+    private static int EstimatedSize(Checkpoint c)
+    {
+        long floats = 0;
+        void Add(IReadOnlyList<NamedArray>? arrays)
+        {
+            if (arrays is null) return;
+            foreach (var a in arrays) floats += a.Data.Length;
+        }
+        Add(c.Parameters);
+        Add(c.State);
+        Add(c.EmaParameters);
+        Add(c.Optimizer?.Buffers);
+        long preprocessing = c.Preprocessing is { } p ? 4L * (p.Mean.Length + p.Std.Length + p.Components.Length) + 8L * p.Eigenvalues.Length : 0;
+        return (int)Math.Min(Array.MaxLength, 4 * floats + preprocessing + (1 << 16));
     }
 
     /// <summary>Writes <paramref name="checkpoint"/> to <paramref name="stream"/> (serialised in memory first, then one write).</summary>

@@ -138,6 +138,22 @@ public sealed class PreprocessingStats
         return new PreprocessingStats(options, c, train.Height, train.Width, mean, std, components, eig);
     }
 
+    /// <summary>
+    /// Like <see cref="Apply"/>, but a mean/std transform (no projection) overwrites the pixels of
+    /// <paramref name="images"/> and returns a set over the same arrays: for images nobody else holds, e.g. the fresh
+    /// copies of a split. Saves a copy of the whole set (first touches of fresh memory cost ~0.7 s for Fashion-MNIST's
+    /// training split here). With a projection the output has another size, so it is <see cref="Apply"/>.
+    /// </summary>
+    public LabeledImages ApplyInPlace(LabeledImages images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (Options.UsesProjection) return Apply(images);
+        if (images.Channels != Channels || images.Height != Height || images.Width != Width)
+            throw new ArgumentException($"Images have shape ({images.Channels}, {images.Height}, {images.Width}) but the preprocessing was fitted on ({Channels}, {Height}, {Width}).");
+        Normalize(images.Pixels.AsSpan(0, images.Count * InputSize), images.Count);
+        return images;
+    }
+
     /// <summary>Applies the transform to every image; returns a new set (new arrays) with shape <see cref="OutputShape"/>.</summary>
     public LabeledImages Apply(LabeledImages images)
     {

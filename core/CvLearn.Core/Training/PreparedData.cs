@@ -57,7 +57,8 @@ public sealed record PreparedData(
         var split = DataSplit.TrainValidation(dataset.Train, spec.Validation, spec.SplitSeed, spec.TrainLimit);
         var test = spec.TestLimit is { } limit ? dataset.Test.Take(limit) : dataset.Test;
         var stats = PreprocessingStats.Fit(split.Train, spec.Preprocessing);
-        return new PreparedData(dataset.Name, stats.Apply(split.Train), stats.Apply(split.Validation), stats.Apply(test), stats, dataset.ClassNames);
+        // The split's sets are fresh copies, so they are transformed in place; the test set may be the cached dataset's own.
+        return new PreparedData(dataset.Name, stats.ApplyInPlace(split.Train), stats.ApplyInPlace(split.Validation), stats.Apply(test), stats, dataset.ClassNames);
     }
 
     /// <summary>Loads a dataset by name, caching it for the life of the process.</summary>

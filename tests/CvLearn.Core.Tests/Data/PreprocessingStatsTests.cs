@@ -142,4 +142,26 @@ public class PreprocessingStatsTests
         PreprocessingStats.Fit(train).Apply(train);
         Assert.Equal(before, train.Pixels);
     }
+
+    [Fact]
+    public void ApplyInPlaceGivesApplysValuesInTheSameArraysAndFallsBackToACopyForProjections()
+    {
+        var train = Correlated(40, 3, 2, 2, 4, offset: 20);
+        var stats = PreprocessingStats.Fit(train, new PreprocessingOptions { Mean = StatisticMode.PerChannel, Std = StatisticMode.PerChannel });
+        var copy = stats.Apply(train);
+        var own = train.Subset(Enumerable.Range(0, train.Count).ToArray());
+        float[] ownPixels = own.Pixels;
+
+        var inPlace = stats.ApplyInPlace(own);
+
+        Assert.Same(ownPixels, inPlace.Pixels);
+        Assert.Equal(copy.Pixels, inPlace.Pixels); // bitwise: the same kernel on the same values
+        Assert.Equal(copy.Labels, inPlace.Labels);
+
+        var pca = PreprocessingStats.Fit(train, new PreprocessingOptions { Mean = StatisticMode.PerPixel, PcaComponents = 3 });
+        var before = (float[])train.Pixels.Clone();
+        var projected = pca.ApplyInPlace(train);
+        Assert.Equal(40 * 3, projected.Pixels.Length);
+        Assert.Equal(before, train.Pixels); // a projection changes the size: a new set, the input untouched
+    }
 }
