@@ -6,12 +6,16 @@ using System.Text;
 namespace CvLearn.Core.Checkpoints;
 
 /// <summary>Little-endian writer into a growable buffer (the checkpoint is assembled in memory, then written once).</summary>
-internal sealed class BinaryBufferWriter(int initialCapacity = 1 << 16)
+internal sealed class BinaryBufferWriter(ArrayBufferWriter<byte> buffer)
 {
-    // Sized up front by callers that know roughly how much they write: growing by doubling from 64 KB allocated
-    // ~4× a checkpoint's size in fresh memory, and first touches of fresh pages are slow (~3.6 ms per MB measured in
-    // this VM, in the kernel, i.e. CPU taken from training).
-    private readonly ArrayBufferWriter<byte> _buffer = new(Math.Max(initialCapacity, 256));
+    // Sized up front (or reused) by callers that know roughly how much they write: growing by doubling from 64 KB
+    // allocated ~4× a checkpoint's size in fresh memory, and first touches of fresh pages are slow (~3.6 ms per MB
+    // measured in this VM, in the kernel, i.e. CPU taken from training).
+    private readonly ArrayBufferWriter<byte> _buffer = buffer;
+
+    public BinaryBufferWriter(int initialCapacity = 1 << 16) : this(new ArrayBufferWriter<byte>(Math.Max(initialCapacity, 256)))
+    {
+    }
 
     public int Length => _buffer.WrittenCount;
 

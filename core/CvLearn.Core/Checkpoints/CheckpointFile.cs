@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using CvLearn.Core.Data;
@@ -39,8 +40,22 @@ public static class CheckpointFile
     public static byte[] ToBytes(Checkpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        return Serialize(checkpoint, new ArrayBufferWriter<byte>(EstimatedSize(checkpoint))).ToArray();
+    }
+
+    /// <summary>
+    /// Serialises <paramref name="checkpoint"/> into <paramref name="buffer"/> (its earlier content is dropped) and
+    /// returns the written bytes, valid until the buffer is written again. Reusing one buffer for every epoch's
+    /// checkpoint spares a fresh multi-megabyte array per epoch.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Serialize(Checkpoint checkpoint, ArrayBufferWriter<byte> buffer)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(buffer);
         Validate(checkpoint);
-        var w = new BinaryBufferWriter(EstimatedSize(checkpoint));
+        buffer.ResetWrittenCount();
+        if (buffer.FreeCapacity < EstimatedSize(checkpoint)) buffer.GetSpan(EstimatedSize(checkpoint)); // grow once, not by doubling
+        var w = new BinaryBufferWriter(buffer);
         w.Bytes(Magic);
         w.U32(FormatVersion);
         int sectionCountOffset = w.Length;
@@ -97,7 +112,7 @@ public static class CheckpointFile
         w.PatchU64(lengthOffset, (ulong)(w.Length + ChecksumSize));
         uint crc = Crc32.Compute(w.WrittenSpan);
         w.U32(crc);
-        return w.WrittenSpan.ToArray();
+        return buffer.WrittenMemory;
     }
 
     /// <summary>The arrays' bytes plus room for names, shapes, metadata and history: the writer then never grows.</summary>
@@ -121,7 +136,8 @@ public static class CheckpointFile
     public static async Task WriteAsync(Checkpoint checkpoint, Stream stream, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] bytes = ToBytes(checkpoint);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var bytes = Serialize(checkpoint, new ArrayBufferWriter<byte>(EstimatedSize(checkpoint))); // no copy into a byte[] of its own
         await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
         await stream.FlushAsync(ct).ConfigureAwait(false);
     }
@@ -129,7 +145,8 @@ public static class CheckpointFile
     /// <summary>Writes <paramref name="checkpoint"/> to <paramref name="path"/> atomically (temp file + fsync + rename).</summary>
     public static Task SaveAsync(Checkpoint checkpoint, string path, CancellationToken ct = default)
     {
-        byte[] bytes = ToBytes(checkpoint);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var bytes = Serialize(checkpoint, new ArrayBufferWriter<byte>(EstimatedSize(checkpoint)));
         return AtomicFile.WriteAsync(path, (s, c) => s.WriteAsync(bytes, c).AsTask(), ct);
     }
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Runtime.ExceptionServices;
 using CvLearn.Core.Checkpoints;
 using CvLearn.Core.Data;
@@ -18,11 +20,15 @@ public sealed class TrialRunner
     private readonly ILogger _logger;
     private readonly string? _dataDirOverride;
     private readonly TextWriter? _epochLines;
+    private readonly ArrayBufferWriter<byte> _checkpointBuffer;
 
     /// <param name="store">Where checkpoints go (and resume checkpoints come from).</param>
     /// <param name="dataDirOverride">The worker's --data-dir: takes precedence over the trial's data_dir.</param>
     /// <param name="epochLines">One concise line per epoch (stdout), or null for none.</param>
-    public TrialRunner(ICheckpointStore store, ILogger logger, string? dataDirOverride = null, TextWriter? epochLines = null)
+    /// <param name="checkpointBuffer">Where checkpoints are serialized, shared by the runners of one worker (they run one
+    /// trial at a time), so that a worker does not take a fresh multi-megabyte buffer per trial; null for one of its own.</param>
+    public TrialRunner(ICheckpointStore store, ILogger logger, string? dataDirOverride = null, TextWriter? epochLines = null,
+        ArrayBufferWriter<byte>? checkpointBuffer = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(logger);
@@ -30,6 +36,7 @@ public sealed class TrialRunner
         _logger = logger;
         _dataDirOverride = string.IsNullOrWhiteSpace(dataDirOverride) ? null : dataDirOverride;
         _epochLines = epochLines;
+        _checkpointBuffer = checkpointBuffer ?? new ArrayBufferWriter<byte>();
     }
 
     /// <summary>The core job spec for a trial (EvaluateTest is set on the job, not here).</summary>
@@ -201,14 +208,16 @@ public sealed class TrialRunner
         {
             string key = trial.CheckpointPrefix + CheckpointName.Format(Math.Clamp(r.ValidationAccuracy, 0, 1), r.Epoch);
             long saveStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            byte[] bytes = CheckpointFile.ToBytes(outcome.Checkpoint);
+            // One buffer for all of this trial's checkpoints: at most one save is in flight, so it is free again here.
+            var bytes = CheckpointFile.Serialize(outcome.Checkpoint, _checkpointBuffer);
+            if (!MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> written)) throw new InvalidOperationException("checkpoint buffer is not an array");
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["trial"] = trial.TrialId,
                 ["epoch"] = r.Epoch.ToString(CultureInfo.InvariantCulture),
                 ["val_acc"] = r.ValidationAccuracy.ToString("R", CultureInfo.InvariantCulture),
             };
-            using (var stream = new MemoryStream(bytes, writable: false))
+            using (var stream = new MemoryStream(written.Array!, written.Offset, written.Count, writable: false))
             {
                 await _store.PutAsync(key, stream, metadata, ct).ConfigureAwait(false);
             }
