@@ -18,6 +18,23 @@ public class CheckpointFileTests
     }
 
     [Fact]
+    public void OneReusedBufferSerializesEachCheckpointAsToBytesDoes()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var full = SampleCheckpoints.Full();
+        var minimal = SampleCheckpoints.Minimal();
+
+        Assert.Equal(CheckpointFile.ToBytes(full), CheckpointFile.Serialize(full, buffer).ToArray());
+        int capacity = buffer.Capacity;
+        // A smaller one after a bigger one: the earlier bytes are dropped, the buffer is not grown.
+        var second = CheckpointFile.Serialize(minimal, buffer);
+        Assert.Equal(CheckpointFile.ToBytes(minimal), second.ToArray());
+        Assert.Equal(capacity, buffer.Capacity);
+        SampleCheckpoints.AssertEqual(minimal, CheckpointFile.FromBytes(second.Span));
+        Assert.Equal(CheckpointFile.ToBytes(full), CheckpointFile.Serialize(full, buffer).ToArray());
+    }
+
+    [Fact]
     public void MinimalCheckpointRoundTripsWithNullOptionalParts()
     {
         var original = SampleCheckpoints.Minimal();
