@@ -40,7 +40,7 @@ public static class CheckpointFile
     public static byte[] ToBytes(Checkpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        return Serialize(checkpoint, new ArrayBufferWriter<byte>(EstimatedSize(checkpoint))).ToArray();
+        return Serialize(checkpoint, new ArrayBufferWriter<byte>()).ToArray();
     }
 
     /// <summary>
@@ -54,7 +54,8 @@ public static class CheckpointFile
         ArgumentNullException.ThrowIfNull(buffer);
         Validate(checkpoint);
         buffer.ResetWrittenCount();
-        if (buffer.FreeCapacity < EstimatedSize(checkpoint)) buffer.GetSpan(EstimatedSize(checkpoint)); // grow once, not by doubling
+        int size = EstimatedSize(checkpoint);
+        if (buffer.FreeCapacity < size) buffer.GetSpan(size); // grow once, not by doubling
         var w = new BinaryBufferWriter(buffer);
         w.Bytes(Magic);
         w.U32(FormatVersion);
@@ -136,8 +137,7 @@ public static class CheckpointFile
     public static async Task WriteAsync(Checkpoint checkpoint, Stream stream, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        var bytes = Serialize(checkpoint, new ArrayBufferWriter<byte>(EstimatedSize(checkpoint))); // no copy into a byte[] of its own
+        var bytes = Serialize(checkpoint, new ArrayBufferWriter<byte>()); // no copy into a byte[] of its own
         await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
         await stream.FlushAsync(ct).ConfigureAwait(false);
     }
@@ -145,8 +145,7 @@ public static class CheckpointFile
     /// <summary>Writes <paramref name="checkpoint"/> to <paramref name="path"/> atomically (temp file + fsync + rename).</summary>
     public static Task SaveAsync(Checkpoint checkpoint, string path, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        var bytes = Serialize(checkpoint, new ArrayBufferWriter<byte>(EstimatedSize(checkpoint)));
+        var bytes = Serialize(checkpoint, new ArrayBufferWriter<byte>());
         return AtomicFile.WriteAsync(path, (s, c) => s.WriteAsync(bytes, c).AsTask(), ct);
     }
 
