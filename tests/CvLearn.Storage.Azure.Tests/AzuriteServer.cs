@@ -9,10 +9,11 @@ namespace CvLearn.Storage.Azure.Tests;
 
 /// <summary>
 /// A real Azurite blob service (npm package "azurite", installed by tests/storage/setup.sh into
-/// tests/storage/node_modules) on a free loopback port, with its data in a temp directory (so it survives
-/// <see cref="RestartAsync"/>), telemetry disabled, killed on dispose. A missing Azurite fails loudly, never skips.
+/// tests/storage/node_modules) on a loopback port it picks itself (port 0: no race with other processes for a port
+/// chosen beforehand), with its data in a temp directory (so it survives <see cref="RestartAsync"/>, on the same
+/// port), telemetry disabled, killed on dispose. A missing Azurite fails loudly, never skips.
 /// </summary>
-public sealed class AzuriteServer : IAsyncDisposable, IDisposable
+public sealed partial class AzuriteServer : IAsyncDisposable, IDisposable
 {
     private Process? _process;
     private readonly StringBuilder _output = new();
@@ -29,7 +30,8 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
     /// <summary>Azurite's data directory (deleted on dispose).</summary>
     public string Location { get; }
 
-    public int Port { get; }
+    /// <summary>The port Azurite listens on (0 until it said so at the first start).</summary>
+    public int Port { get; private set; }
 
     /// <summary>The blob endpoint, path-style: http://127.0.0.1:PORT/devstoreaccount1.</summary>
     public string BlobEndpoint => $"http://127.0.0.1:{Port}/{BlobLocation.DevelopmentAccountName}";
@@ -60,7 +62,7 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
         string exe = FindExecutable();
         string location = Path.Combine(Path.GetTempPath(), "cvlearn-azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(location);
-        var server = new AzuriteServer(exe, location, FreePort());
+        var server = new AzuriteServer(exe, location, 0);
         await server.LaunchAsync().ConfigureAwait(false);
         return server;
     }
@@ -76,6 +78,8 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
 
     private async Task LaunchAsync()
     {
+        int seen = Output.Length; // a restart's output follows the previous run's
+        string port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture); // 0 at the first start: Azurite picks one
         var psi = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
@@ -83,7 +87,7 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
             UseShellExecute = false,
             WorkingDirectory = Location,
         };
-        foreach (string a in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        foreach (string a in new[] { "--blobHost", "127.0.0.1", "--blobPort", port,
                      "--location", Location, "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry" })
             psi.ArgumentList.Add(a);
         psi.Environment["AZURITE_DISABLE_TELEMETRY"] = "true";
@@ -93,23 +97,26 @@ public sealed class AzuriteServer : IAsyncDisposable, IDisposable
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         _process = p;
+        // Ready when this process says it listens ("Azurite Blob service successfully listens on http://127.0.0.1:PORT"):
+        // a TCP connect alone could reach another process that took a port picked beforehand.
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (p.HasExited) throw new InvalidOperationException($"Azurite exited with code {p.ExitCode} at start-up: {Output}");
-            try
+            string output = Output;
+            var m = ListeningLine().Match(output, seen);
+            if (m.Success)
             {
-                using var c = new TcpClient();
-                await c.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
+                Port = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
                 return;
             }
-            catch (SocketException)
-            {
-                await Task.Delay(100).ConfigureAwait(false);
-            }
+            if (p.HasExited) throw new InvalidOperationException($"Azurite exited with code {p.ExitCode} at start-up: {output}");
+            await Task.Delay(50).ConfigureAwait(false);
         }
-        throw new InvalidOperationException($"Azurite did not listen on port {Port} within 60 s: {Output}");
+        throw new InvalidOperationException($"Azurite did not say it listens within 60 s: {Output}");
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"successfully listens on https?://[^:\s]+:(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningLine();
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
