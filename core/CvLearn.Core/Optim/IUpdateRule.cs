@@ -15,7 +15,7 @@ public interface IUpdateRule
     /// <summary>Updates <paramref name="w"/> in place from its gradient <paramref name="dw"/> with learning rate <paramref name="learningRate"/>.</summary>
     void Step(Span<float> w, ReadOnlySpan<float> dw, float learningRate);
 
-    /// <summary>Internal state buffers (velocity, caches, moments) by name, for checkpoints.</summary>
+    /// <summary>Internal state buffers (velocity, caches, moments) by name, for checkpoints: copies the caller owns.</summary>
     IReadOnlyDictionary<string, float[]> ExportState();
 
     /// <summary>Restores state written by <see cref="ExportState"/> and the step count, so training resumes exactly.</summary>

@@ -77,8 +77,9 @@ public static class TrainingCheckpoint
             Parameters = Split(ps.Parameters, ps.Values),
             State = Split(ps.StateBuffers, ps.State),
             EmaParameters = state.EmaWeights is { } ema ? Split(ps.Parameters, ema) : null,
+            // ExportState's buffers are copies already (the solver goes on training while a checkpoint is saved): no second copy.
             Optimizer = new OptimizerCheckpoint(state.UpdateRule, state.UpdateRuleSteps,
-                state.UpdateRuleState.Select(kv => new NamedArray(kv.Key, [kv.Value.Length], kv.Value.ToArray())).ToArray()),
+                state.UpdateRuleState.Select(kv => new NamedArray(kv.Key, [kv.Value.Length], kv.Value)).ToArray()),
             SolverState = scalars,
             Preprocessing = data.Stats,
             History = state.History.ToArray(),
