@@ -87,7 +87,7 @@ public static class EnsembleCommand
         if ((master is null) == (state is null)) throw new ArgumentException("give exactly one of --master URL (a running master) or --state FILE (a search's state file).");
         if (master is not null)
         {
-            var uri = MasterAddress.Parse(master);
+            var uri = GrpcAddress.Parse(master);
             using var channel = new RpcChannel(uri);
             var client = new SearchServiceClient(channel);
             try

@@ -19,7 +19,7 @@ public static class LeaderboardCommand
         var command = new Command("leaderboard", "Show the search's ranked trials, stage progress, workers, border warnings and ensemble.") { master, watch, json, top };
         command.SetAction((r, ct) => CliRunner.GuardAsync(async () =>
         {
-            var uri = MasterAddress.Parse(r.GetValue(master));
+            var uri = GrpcAddress.Parse(r.GetValue(master));
             int n = r.GetValue(top);
             if (n < 0) throw new ArgumentException($"--top: must be >= 0 (0 = all), got {n}.");
             LeaderboardRenderer.WidenWhenRedirected();

@@ -208,7 +208,7 @@ public sealed class TrialRunner
         {
             string key = trial.CheckpointPrefix + CheckpointName.Format(Math.Clamp(r.ValidationAccuracy, 0, 1), r.Epoch);
             long saveStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            // One buffer for all of this trial's checkpoints: at most one save is in flight, so it is free again here.
+            // The worker's one serialization buffer: at most one save is in flight (and none across trials), so it is free here.
             var bytes = CheckpointFile.Serialize(outcome.Checkpoint, _checkpointBuffer);
             if (!MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> written)) throw new InvalidOperationException("checkpoint buffer is not an array");
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
