@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using CvLearn.Core.Data;
 using CvLearn.Core.Training;
@@ -131,6 +132,21 @@ public static class CheckpointFile
         Add(c.Optimizer?.Buffers);
         long preprocessing = c.Preprocessing is { } p ? 4L * (p.Mean.Length + p.Std.Length + p.Components.Length) + 8L * p.Eigenvalues.Length : 0;
         return (int)Math.Min(Array.MaxLength, 4 * floats + preprocessing + (1 << 16));
+    }
+
+    /// <summary>
+    /// Serialises <paramref name="checkpoint"/> into <paramref name="buffer"/> (see <see cref="Serialize"/>) and stores
+    /// it under <paramref name="key"/> in one put, without another copy. Returns the number of bytes stored.
+    /// </summary>
+    public static async Task<int> PutAsync(ICheckpointStore store, string key, Checkpoint checkpoint, ArrayBufferWriter<byte> buffer,
+        IReadOnlyDictionary<string, string>? metadata, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var bytes = Serialize(checkpoint, buffer);
+        if (!MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> written)) throw new InvalidOperationException("An ArrayBufferWriter's memory is always an array.");
+        using var stream = new MemoryStream(written.Array!, written.Offset, written.Count, writable: false);
+        await store.PutAsync(key, stream, metadata, ct).ConfigureAwait(false);
+        return written.Count;
     }
 
     /// <summary>Writes <paramref name="checkpoint"/> to <paramref name="stream"/> (serialised in memory first, then one write).</summary>

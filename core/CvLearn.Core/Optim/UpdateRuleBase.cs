@@ -53,11 +53,26 @@ public abstract class UpdateRuleBase : IUpdateRule
     }
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, float[]> ExportState()
+    public IReadOnlyDictionary<string, float[]> ExportState() => ExportState(static (_, length) => new float[length]);
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, float[]> ExportState(Func<string, int, float[]> allocate)
     {
+        ArgumentNullException.ThrowIfNull(allocate);
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         for (int i = 0; i < _stateNames.Length; i++)
-            result[_stateNames[i]] = _state is null ? [] : (float[])_state[i].Clone();
+        {
+            if (_state is null)
+            {
+                result[_stateNames[i]] = [];
+                continue;
+            }
+            var copy = allocate(_stateNames[i], _state[i].Length);
+            if (copy.Length != _state[i].Length)
+                throw new ArgumentException($"{Name}: the array given for state buffer '{_stateNames[i]}' has {copy.Length} elements, not {_state[i].Length}.", nameof(allocate));
+            _state[i].CopyTo(copy, 0);
+            result[_stateNames[i]] = copy;
+        }
         return result;
     }
 

@@ -147,13 +147,28 @@ public sealed class Solver
     }
 
     /// <summary>A copy of the run's state after the last finished epoch (see <see cref="SolverState"/>).</summary>
-    public SolverState ExportState()
+    public SolverState ExportState() => ExportState(static (_, length) => new float[length]);
+
+    /// <summary>
+    /// Like <see cref="ExportState()"/>, copying the large buffers into the arrays <paramref name="allocate"/> returns
+    /// for (name, length): "ema" for the weight average, "rule." + the buffer's name for the update rule's state
+    /// (see <see cref="IUpdateRule.ExportState(Func{string, int, float[]})"/>). Lets a per-epoch checkpoint reuse its arrays.
+    /// </summary>
+    public SolverState ExportState(Func<string, int, float[]> allocate)
     {
+        ArgumentNullException.ThrowIfNull(allocate);
         EnsureInitialized();
+        float[]? ema = null;
+        if (_ema is not null)
+        {
+            ema = allocate("ema", _ema.Length);
+            if (ema.Length != _ema.Length) throw new ArgumentException($"The array given for the weight average has {ema.Length} elements, not {_ema.Length}.", nameof(allocate));
+            _ema.CopyTo(ema, 0);
+        }
         return new SolverState(
             EpochsDone, Iterations, Schedule.LearningRate, Schedule.ExportState(),
-            UpdateRule.Name, UpdateRule.Steps, UpdateRule.ExportState(),
-            _ema is null ? null : (float[])_ema.Clone(),
+            UpdateRule.Name, UpdateRule.Steps, UpdateRule.ExportState((name, length) => allocate("rule." + name, length)),
+            ema,
             BestValidationAccuracy, BestEpoch, _initialLoss, _smoothedLoss,
             Options.Seed, Options.BatchSize, _history.ToArray());
     }

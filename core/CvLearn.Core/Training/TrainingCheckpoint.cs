@@ -30,10 +30,14 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Captures the current state of a run (call at an epoch end, where the solver state is consistent).</summary>
+    /// <param name="buffers">Arrays to copy the large buffers into instead of fresh ones (the checkpoint then stays
+    /// valid until the capture after the next one with the same buffers); null allocates.</param>
     public static Checkpoint Capture(Network<float> network, Solver solver, TrainingJobSpec spec, PreparedData data,
-        IReadOnlyDictionary<string, string>? extraMetadata = null)
+        IReadOnlyDictionary<string, string>? extraMetadata = null, CaptureBuffers? buffers = null)
     {
-        var state = solver.ExportState();
+        buffers?.BeginCapture();
+        Func<string, int, float[]> allocate = buffers is null ? static (_, length) => new float[length] : buffers.Get;
+        var state = solver.ExportState(allocate);
         var ps = network.Parameters;
         var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
@@ -74,9 +78,9 @@ public static class TrainingCheckpoint
             ClassNames = data.ClassNames,
             Hyperparameters = spec.Hyperparameters(),
             Metadata = metadata,
-            Parameters = Split(ps.Parameters, ps.Values),
-            State = Split(ps.StateBuffers, ps.State),
-            EmaParameters = state.EmaWeights is { } ema ? Split(ps.Parameters, ema) : null,
+            Parameters = Split(ps.Parameters, ps.Values, "param.", allocate),
+            State = Split(ps.StateBuffers, ps.State, "state.", allocate),
+            EmaParameters = state.EmaWeights is { } ema ? Split(ps.Parameters, ema, "ema.", allocate) : null,
             // ExportState's buffers are copies already (the solver goes on training while a checkpoint is saved): no second copy.
             Optimizer = new OptimizerCheckpoint(state.UpdateRule, state.UpdateRuleSteps,
                 state.UpdateRuleState.Select(kv => new NamedArray(kv.Key, [kv.Value.Length], kv.Value)).ToArray()),
@@ -138,8 +142,18 @@ public static class TrainingCheckpoint
             History: checkpoint.History.ToList()));
     }
 
-    private static NamedArray[] Split(IReadOnlyList<ParameterInfo> infos, float[] flat) =>
-        infos.Select(p => new NamedArray(p.Name, p.Shape.ToArray(), flat.AsSpan(p.Offset, p.Length).ToArray())).ToArray();
+    private static NamedArray[] Split(IReadOnlyList<ParameterInfo> infos, float[] flat, string kind, Func<string, int, float[]> allocate)
+    {
+        var arrays = new NamedArray[infos.Count];
+        for (int i = 0; i < arrays.Length; i++)
+        {
+            var p = infos[i];
+            var data = allocate(kind + p.Name, p.Length);
+            flat.AsSpan(p.Offset, p.Length).CopyTo(data);
+            arrays[i] = new NamedArray(p.Name, p.Shape.ToArray(), data);
+        }
+        return arrays;
+    }
 
     private static void Load(IReadOnlyList<ParameterInfo> infos, float[] flat, IReadOnlyList<NamedArray> arrays, string what, string? source)
     {

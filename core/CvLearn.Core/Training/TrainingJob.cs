@@ -50,6 +50,13 @@ public sealed class TrainingJob
     /// <summary>A checkpoint of this same run to resume from (its epochs are not trained again).</summary>
     public Checkpoint? ResumeFrom { get; init; }
 
+    /// <summary>
+    /// Arrays to capture each epoch's checkpoint into instead of fresh ones (they may be shared by successive jobs).
+    /// The checkpoint handed to <see cref="OnEpoch"/> then shares its arrays with the one two epochs later: it stays
+    /// valid until the <see cref="OnEpoch"/> call of the following epoch has returned. Null (the default) allocates.
+    /// </summary>
+    public CaptureBuffers? CaptureBuffers { get; init; }
+
     /// <summary>Evaluate the final model on the test split.</summary>
     public bool EvaluateTest { get; init; } = true;
 
@@ -78,7 +85,7 @@ public sealed class TrainingJob
         var result = await solver.RunAsync(async (end, token) =>
         {
             if (OnEpoch is null) return EpochDecision.Continue;
-            var checkpoint = TrainingCheckpoint.Capture(network, end.Solver, _spec, data, CheckpointMetadata);
+            var checkpoint = TrainingCheckpoint.Capture(network, end.Solver, _spec, data, CheckpointMetadata, CaptureBuffers);
             return await OnEpoch(new EpochOutcome(end.Record, end.IsBest, checkpoint), token).ConfigureAwait(false);
         }, Progress, ct).ConfigureAwait(false);
 

@@ -56,6 +56,21 @@ public class UpdateRuleStateTests
     }
 
     [Fact]
+    public void ExportCopiesIntoTheCallersArraysOfTheRightLength()
+    {
+        var rule = new Adam();
+        var w = new float[4];
+        rule.Step(w, [1, 2, 3, 4], 0.1f);
+        var mine = new Dictionary<string, float[]> { ["m"] = new float[4], ["v"] = new float[4] };
+        var exported = rule.ExportState((name, length) => mine[name]);
+        Assert.Same(mine["m"], exported["m"]);
+        Assert.Equal(rule.ExportState()["v"], mine["v"]);
+        Assert.NotEqual(0f, mine["v"][3]);
+        var ex = Assert.Throws<ArgumentException>(() => rule.ExportState((_, _) => new float[3]));
+        Assert.Contains("has 3 elements, not 4", ex.Message);
+    }
+
+    [Fact]
     public void StateNamesPerRule()
     {
         Assert.Empty(new Sgd().ExportState());

@@ -86,6 +86,57 @@ public sealed class TrainingJobTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckpointsCapturedIntoReusedBuffersAreTheSameAndLastUntilTheNextEpochsCallbackReturns()
+    {
+        var spec = Spec("fc:32,bn,dropout=0.2", epochs: 4);
+        var fresh = new List<byte[]>();
+        await new TrainingJob(spec)
+        {
+            OnEpoch = (outcome, _) => { fresh.Add(Arrays(outcome.Checkpoint)); return ValueTask.FromResult(EpochDecision.Continue); },
+        }.RunAsync(CancellationToken.None);
+
+        var buffers = new CaptureBuffers();
+        var reused = new List<Checkpoint>();
+        await new TrainingJob(spec)
+        {
+            CaptureBuffers = buffers,
+            OnEpoch = (outcome, _) =>
+            {
+                int epoch = reused.Count;
+                Assert.Equal(fresh[epoch], Arrays(outcome.Checkpoint)); // the same content as a freshly allocated capture
+                if (epoch >= 1) Assert.Equal(fresh[epoch - 1], Arrays(reused[epoch - 1])); // the previous epoch's is still intact
+                reused.Add(outcome.Checkpoint);
+                return ValueTask.FromResult(EpochDecision.Continue);
+            },
+        }.RunAsync(CancellationToken.None);
+
+        Assert.Equal(4, reused.Count);
+        // Two sets alternate: epoch 3 reuses epoch 1's arrays, epoch 2's are its own.
+        Assert.Same(reused[0].Parameters[0].Data, reused[2].Parameters[0].Data);
+        Assert.Same(reused[0].Optimizer!.Buffers[0].Data, reused[2].Optimizer!.Buffers[0].Data);
+        Assert.Same(reused[0].EmaParameters![0].Data, reused[2].EmaParameters![0].Data);
+        Assert.Same(reused[0].State[0].Data, reused[2].State[0].Data);
+        Assert.NotSame(reused[0].Parameters[0].Data, reused[1].Parameters[0].Data);
+
+        // A job of another model with the same buffers gets arrays of its own sizes, and the old model's are let go.
+        Checkpoint? other = null;
+        await new TrainingJob(Spec("fc:16", epochs: 2))
+        {
+            CaptureBuffers = buffers,
+            OnEpoch = (outcome, _) => { other = outcome.Checkpoint; return ValueTask.FromResult(EpochDecision.Continue); },
+        }.RunAsync(CancellationToken.None);
+        Assert.Equal(16 * 784, other!.Parameters[0].Data.Length);
+        Assert.DoesNotContain(other.Parameters, p => ReferenceEquals(p.Data, reused[0].Parameters[0].Data) || ReferenceEquals(p.Data, reused[1].Parameters[0].Data));
+    }
+
+    /// <summary>Every array of a checkpoint (parameters, state, weight average, optimizer), as bytes: what capture copies.</summary>
+    private static byte[] Arrays(Checkpoint c)
+    {
+        var all = c.Parameters.Concat(c.State).Concat(c.EmaParameters ?? []).Concat(c.Optimizer!.Buffers);
+        return all.SelectMany(a => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.Data.AsSpan()).ToArray()).ToArray();
+    }
+
+    [Fact]
     public async Task ACheckpointPredictsExactlyLikeTheNetworkThatWroteIt()
     {
         var (_, checkpoints) = await RunAsync(Spec("fc:24,bn", epochs: 2));

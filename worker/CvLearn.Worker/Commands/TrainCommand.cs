@@ -5,6 +5,7 @@ using CvLearn.Core.Checkpoints;
 using CvLearn.Core.Tensors;
 using CvLearn.Core.Training;
 using CvLearn.Worker.Output;
+using CvLearn.Worker.Running;
 
 namespace CvLearn.Worker.Commands;
 
@@ -37,19 +38,16 @@ public static class TrainCommand
         var store = new FileSystemCheckpointStore(Path.GetFullPath(outDir));
         string? bestKey = null;
         var view = json ? null : new TrainingView(spec);
+        var buffers = new TrialBuffers();
         var job = new TrainingJob(spec)
         {
             Progress = view,
+            CaptureBuffers = buffers.Capture, // each checkpoint is stored before the next epoch starts
             OnEpoch = async (outcome, token) =>
             {
                 var r = outcome.Record;
                 string key = CheckpointName.Format(r.ValidationAccuracy, r.Epoch);
-                using (var stream = new MemoryStream())
-                {
-                    await CheckpointFile.WriteAsync(outcome.Checkpoint, stream, token);
-                    stream.Position = 0;
-                    await store.PutAsync(key, stream, null, token);
-                }
+                await CheckpointFile.PutAsync(store, key, outcome.Checkpoint, buffers.Serialized, null, token);
                 if (outcome.IsBest) bestKey = key;
                 if (json) JsonLines.Write(EpochJson(r, Path.Combine(outDir, key)));
                 else view!.EpochDone(r, Path.Combine(outDir, key));

@@ -38,7 +38,7 @@ public sealed class WorkerSession
     private readonly WorkerSessionOptions _options;
     private readonly ILogger _logger;
     private ICheckpointStore? _store;
-    private readonly System.Buffers.ArrayBufferWriter<byte> _checkpointBuffer = new(); // every trial's checkpoints, one at a time
+    private readonly TrialBuffers _trialBuffers = new(); // every trial's checkpoints, one at a time
     private (string TrialId, int Attempt)? _current;
 
     public WorkerSession(MasterConnection master, WorkerSessionOptions options, ILogger logger)
@@ -129,7 +129,7 @@ public sealed class WorkerSession
                 outcome = new TrialOutcome(TrialEndStatus.Failed, "invalid trial: " + ex.Message, 0, null, 0);
                 return await CompleteAsync(assignment, outcome, shutdown).ConfigureAwait(false);
             }
-            var runner = new TrialRunner(Store(), _logger, _options.DataDir, _options.EpochLines, _checkpointBuffer);
+            var runner = new TrialRunner(Store(), _logger, _options.DataDir, _options.EpochLines, _trialBuffers);
             heartbeat = HeartbeatLoopAsync(spec, progress, heartbeatStop.Token);
             outcome = await runner.RunAsync(spec, new Reporter(this, assignment, progress), progress, shutdown).ConfigureAwait(false);
         }

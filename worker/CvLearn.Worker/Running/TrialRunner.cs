@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Runtime.ExceptionServices;
 using CvLearn.Core.Checkpoints;
 using CvLearn.Core.Data;
@@ -20,15 +18,15 @@ public sealed class TrialRunner
     private readonly ILogger _logger;
     private readonly string? _dataDirOverride;
     private readonly TextWriter? _epochLines;
-    private readonly ArrayBufferWriter<byte> _checkpointBuffer;
+    private readonly TrialBuffers _buffers;
 
     /// <param name="store">Where checkpoints go (and resume checkpoints come from).</param>
     /// <param name="dataDirOverride">The worker's --data-dir: takes precedence over the trial's data_dir.</param>
     /// <param name="epochLines">One concise line per epoch (stdout), or null for none.</param>
-    /// <param name="checkpointBuffer">Where checkpoints are serialized, shared by the runners of one worker (they run one
-    /// trial at a time), so that a worker does not take a fresh multi-megabyte buffer per trial; null for one of its own.</param>
+    /// <param name="buffers">Where checkpoints are captured and serialized, shared by the runners of one worker (they run one
+    /// trial at a time), so that a worker does not take fresh multi-megabyte buffers per epoch and trial; null for its own.</param>
     public TrialRunner(ICheckpointStore store, ILogger logger, string? dataDirOverride = null, TextWriter? epochLines = null,
-        ArrayBufferWriter<byte>? checkpointBuffer = null)
+        TrialBuffers? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(logger);
@@ -36,7 +34,7 @@ public sealed class TrialRunner
         _logger = logger;
         _dataDirOverride = string.IsNullOrWhiteSpace(dataDirOverride) ? null : dataDirOverride;
         _epochLines = epochLines;
-        _checkpointBuffer = checkpointBuffer ?? new ArrayBufferWriter<byte>();
+        _buffers = buffers ?? new TrialBuffers();
     }
 
     /// <summary>The core job spec for a trial (EvaluateTest is set on the job, not here).</summary>
@@ -149,6 +147,8 @@ public sealed class TrialRunner
             EvaluateTest = false,
             ResumeFrom = resume,
             Progress = progress,
+            // Valid for the save one epoch behind: OnEpochAsync awaits epoch k's save before it returns for epoch k + 1.
+            CaptureBuffers = _buffers.Capture,
             CheckpointMetadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [TrainingCheckpoint.Keys.Experiment] = trial.Experiment,
@@ -208,19 +208,14 @@ public sealed class TrialRunner
         {
             string key = trial.CheckpointPrefix + CheckpointName.Format(Math.Clamp(r.ValidationAccuracy, 0, 1), r.Epoch);
             long saveStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            // The worker's one serialization buffer: at most one save is in flight (and none across trials), so it is free here.
-            var bytes = CheckpointFile.Serialize(outcome.Checkpoint, _checkpointBuffer);
-            if (!MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> written)) throw new InvalidOperationException("checkpoint buffer is not an array");
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["trial"] = trial.TrialId,
                 ["epoch"] = r.Epoch.ToString(CultureInfo.InvariantCulture),
                 ["val_acc"] = r.ValidationAccuracy.ToString("R", CultureInfo.InvariantCulture),
             };
-            using (var stream = new MemoryStream(written.Array!, written.Offset, written.Count, writable: false))
-            {
-                await _store.PutAsync(key, stream, metadata, ct).ConfigureAwait(false);
-            }
+            // The worker's one serialization buffer: at most one save is in flight (and none across trials), so it is free here.
+            int bytes = await CheckpointFile.PutAsync(_store, key, outcome.Checkpoint, _buffers.Serialized, metadata, ct).ConfigureAwait(false);
             if (outcome.IsBest)
             {
                 state.BestValAcc = r.ValidationAccuracy;
@@ -232,7 +227,7 @@ public sealed class TrialRunner
             // and averaged weights, checkpoint capture), and serializing + storing the checkpoint (beside the next epoch).
             _logger.LogInformation("Trial {TrialId} epoch {Epoch}/{Epochs}: train_loss={TrainLoss:F4} val_acc={ValAcc:F4} lr={LearningRate:G4} "
                 + "(training {Seconds:F2}s, epoch {EpochWall:F2}s, checkpoint {SaveSeconds:F2}s for {Bytes} bytes) -> {CheckpointKey}",
-                trial.TrialId, r.Epoch, trial.Epochs, r.TrainLoss, r.ValidationAccuracy, r.LearningRate, r.Seconds, epochWall, saveSeconds, bytes.Length, key);
+                trial.TrialId, r.Epoch, trial.Epochs, r.TrainLoss, r.ValidationAccuracy, r.LearningRate, r.Seconds, epochWall, saveSeconds, bytes, key);
             _epochLines?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trial.TrialId} epoch {r.Epoch}/{trial.Epochs} val_acc {r.ValidationAccuracy:F4} train_loss {r.TrainLoss:F4} {key}"));
 
