@@ -17,24 +17,44 @@ internal static class FileBytes
     /// <summary>Reads <paramref name="path"/>, transparently decompressing it when it is gzip.</summary>
     internal static async Task<byte[]> ReadMaybeGzipAsync(string path, CancellationToken ct)
     {
-        byte[] raw = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-        if (!IsGzip(raw)) return raw;
-        try
+        // Inflated straight from the file: reading the compressed file whole first would take ~30 MB more fresh
+        // memory for Fashion-MNIST, and in a VM first-touched memory costs ~3 ms per MB.
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        await using (file.ConfigureAwait(false))
         {
-            return await Task.Run(() => Inflate(raw, path, ct), ct).ConfigureAwait(false);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new DatasetFormatException($"{path}: corrupt gzip data ({ex.Message}). Re-download or re-install the file.", ex);
+            var head = new byte[2];
+            int got = await file.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (!IsGzip(head.AsSpan(0, got)))
+            {
+                var all = new byte[file.Length];
+                head.AsSpan(0, got).CopyTo(all);
+                await file.ReadExactlyAsync(all.AsMemory(got), ct).ConfigureAwait(false);
+                return all;
+            }
+            // The gzip trailer's ISIZE (last 4 bytes, little-endian) is the uncompressed size mod 2^32: a good capacity hint.
+            int hint = 0;
+            if (file.Length >= 18)
+            {
+                var trailer = new byte[4];
+                file.Seek(-4, SeekOrigin.End);
+                await file.ReadExactlyAsync(trailer, ct).ConfigureAwait(false);
+                hint = (int)Math.Min(BitConverter.ToUInt32(trailer), int.MaxValue / 2);
+            }
+            file.Seek(0, SeekOrigin.Begin);
+            try
+            {
+                return await Task.Run(() => Inflate(file, hint, path, ct), ct).ConfigureAwait(false);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new DatasetFormatException($"{path}: corrupt gzip data ({ex.Message}). Re-download or re-install the file.", ex);
+            }
         }
     }
 
-    private static byte[] Inflate(byte[] raw, string path, CancellationToken ct)
+    private static byte[] Inflate(Stream input, int hint, string path, CancellationToken ct)
     {
-        // The gzip trailer's ISIZE (last 4 bytes, little-endian) is the uncompressed size mod 2^32: a good capacity hint.
-        int hint = raw.Length >= 18 ? (int)Math.Min(BitConverter.ToUInt32(raw, raw.Length - 4), int.MaxValue / 2) : 0;
-        using var input = new MemoryStream(raw, writable: false);
-        using var gz = new GZipStream(input, CompressionMode.Decompress);
+        using var gz = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
         using var output = new MemoryStream(Math.Max(hint, 1024));
         byte[] chunk = new byte[1 << 20];
         int n;

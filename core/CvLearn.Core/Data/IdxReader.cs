@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
 
 namespace CvLearn.Core.Data;
 
 /// <summary>Decoded IDX image file: <see cref="Count"/> images of <see cref="Rows"/>×<see cref="Columns"/> bytes, row-major.</summary>
-public sealed record IdxImages(int Count, int Rows, int Columns, byte[] Pixels);
+public sealed record IdxImages(int Count, int Rows, int Columns, ReadOnlyMemory<byte> Pixels);
 
 /// <summary>
 /// Reader for the MNIST IDX format used by MNIST and Fashion-MNIST:
@@ -49,8 +50,8 @@ public static class IdxReader
             throw new DatasetFormatException($"{source}: truncated: header declares {count} images of {rows}×{cols} ({expected} bytes) but the file has {data.Length} bytes. Re-download the file.");
         if (data.Length > expected)
             throw new DatasetFormatException($"{source}: {data.Length - expected} unexpected bytes after {count} images of {rows}×{cols}; the file is corrupt or not an IDX image file.");
-        byte[] pixels = data.AsSpan(16).ToArray();
-        return new IdxImages(count, rows, cols, pixels);
+        // A view past the header, not a copy: 47 MB of fresh memory costs ~0.15 s of page faults in a VM.
+        return new IdxImages(count, rows, cols, data.AsMemory(16));
     }
 
     /// <summary>Parses the (already decompressed) bytes of an IDX label file.</summary>
@@ -78,13 +79,13 @@ public static class IdxReader
                 throw new DatasetFormatException($"{labelsSource}: label {labels[i]} at index {i} is outside [0, {classes}).");
             y[i] = labels[i];
         }
-        return new LabeledImages(BytesToFloats(images.Pixels), y, 1, images.Rows, images.Columns, classes, classNames);
+        return new LabeledImages(BytesToFloats(images.Pixels.Span), y, 1, images.Rows, images.Columns, classes, classNames);
     }
 
     internal static float[] BytesToFloats(ReadOnlySpan<byte> bytes)
     {
-        var result = new float[bytes.Length];
-        for (int i = 0; i < result.Length; i++) result[i] = bytes[i];
+        var result = GC.AllocateUninitializedArray<float>(bytes.Length);
+        TensorPrimitives.ConvertTruncating(bytes, result.AsSpan()); // exact: every byte value is a float
         return result;
     }
 
