@@ -25,9 +25,16 @@ public static class Cifar10Reader
     /// <summary>Reads the five training batches and the test batch from <paramref name="directory"/>.</summary>
     public static async Task<(LabeledImages Train, LabeledImages Test, IReadOnlyList<string> ClassNames)> ReadAsync(string directory, CancellationToken ct = default)
     {
+        var (train, test, names) = await ReadRawAsync(directory, ct).ConfigureAwait(false);
+        return (train.ToLabeledImages(), test.ToLabeledImages(), names);
+    }
+
+    /// <summary>Like <see cref="ReadAsync"/>, keeping the pixels as bytes.</summary>
+    public static async Task<(RawImages Train, RawImages Test, IReadOnlyList<string> ClassNames)> ReadRawAsync(string directory, CancellationToken ct = default)
+    {
         IReadOnlyList<string> names = await ReadClassNamesAsync(directory, ct).ConfigureAwait(false);
-        var train = await ReadBatchesAsync(TrainFiles.Select(f => Path.Combine(directory, f)).ToArray(), names, ct).ConfigureAwait(false);
-        var test = await ReadBatchesAsync([Path.Combine(directory, TestFile)], names, ct).ConfigureAwait(false);
+        var train = await ReadRawBatchesAsync(TrainFiles.Select(f => Path.Combine(directory, f)).ToArray(), names, ct).ConfigureAwait(false);
+        var test = await ReadRawBatchesAsync([Path.Combine(directory, TestFile)], names, ct).ConfigureAwait(false);
         return (train, test, names);
     }
 
@@ -45,6 +52,10 @@ public static class Cifar10Reader
 
     /// <summary>Reads and concatenates batch files (each any whole number of records) into (N, 3, 32, 32) float32 images.</summary>
     public static async Task<LabeledImages> ReadBatchesAsync(IReadOnlyList<string> paths, IReadOnlyList<string>? classNames, CancellationToken ct = default)
+        => (await ReadRawBatchesAsync(paths, classNames, ct).ConfigureAwait(false)).ToLabeledImages();
+
+    /// <summary>Like <see cref="ReadBatchesAsync"/>, keeping the pixels as bytes.</summary>
+    public static async Task<RawImages> ReadRawBatchesAsync(IReadOnlyList<string> paths, IReadOnlyList<string>? classNames, CancellationToken ct = default)
     {
         var contents = new byte[paths.Count][];
         long total = 0;
@@ -54,7 +65,7 @@ public static class Cifar10Reader
             CheckSize(contents[f], paths[f]);
             total += contents[f].Length / RecordBytes;
         }
-        var pixels = new float[total * ImageBytes];
+        var pixels = new byte[total * ImageBytes];
         var labels = new int[total];
         int n = 0;
         for (int f = 0; f < paths.Count; f++)
@@ -67,12 +78,10 @@ public static class Cifar10Reader
                 if (label >= Classes)
                     throw new DatasetFormatException($"{paths[f]}: record {r} has label {label}, outside [0, {Classes}); the file is corrupt or not a CIFAR-10 binary batch.");
                 labels[n] = label;
-                ReadOnlySpan<byte> src = data.AsSpan(offset + 1, ImageBytes);
-                Span<float> dst = pixels.AsSpan(n * ImageBytes, ImageBytes);
-                for (int i = 0; i < ImageBytes; i++) dst[i] = src[i];
+                data.AsSpan(offset + 1, ImageBytes).CopyTo(pixels.AsSpan(n * ImageBytes, ImageBytes));
             }
         }
-        return new LabeledImages(pixels, labels, Channels, Side, Side, Classes, classNames ?? DefaultClassNames);
+        return new RawImages(pixels, labels, Channels, Side, Side, Classes, classNames ?? DefaultClassNames);
     }
 
     private static void CheckSize(byte[] data, string path)

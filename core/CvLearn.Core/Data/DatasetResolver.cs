@@ -80,18 +80,22 @@ public sealed class DatasetResolver
 
     /// <summary>Locates and loads <paramref name="name"/>.</summary>
     public async Task<Dataset> LoadAsync(string name, CancellationToken ct = default)
+        => (await LoadRawAsync(name, ct).ConfigureAwait(false)).ToDataset();
+
+    /// <summary>Locates and loads <paramref name="name"/>, keeping the pixels as bytes (see <see cref="RawImages"/>).</summary>
+    public async Task<RawDataset> LoadRawAsync(string name, CancellationToken ct = default)
     {
         string canonical = Canonical(name);
         string dir = Locate(canonical);
         if (canonical == "cifar10")
         {
-            var (train, test, names) = await Cifar10Reader.ReadAsync(dir, ct).ConfigureAwait(false);
-            return new Dataset(canonical, train, test, names, dir);
+            var (train, test, names) = await Cifar10Reader.ReadRawAsync(dir, ct).ConfigureAwait(false);
+            return new RawDataset(canonical, train, test, names, dir);
         }
         IReadOnlyList<string> classNames = canonical == "fashion-mnist" ? FashionMnistClassNames : MnistClassNames;
-        var trainTask = IdxReader.ReadAsync(IdxPath(dir, IdxFiles[0])!, IdxPath(dir, IdxFiles[1])!, 10, classNames, ct);
-        var testTask = IdxReader.ReadAsync(IdxPath(dir, IdxFiles[2])!, IdxPath(dir, IdxFiles[3])!, 10, classNames, ct);
-        return new Dataset(canonical, await trainTask.ConfigureAwait(false), await testTask.ConfigureAwait(false), classNames, dir);
+        var trainTask = IdxReader.ReadRawAsync(IdxPath(dir, IdxFiles[0])!, IdxPath(dir, IdxFiles[1])!, 10, classNames, ct);
+        var testTask = IdxReader.ReadRawAsync(IdxPath(dir, IdxFiles[2])!, IdxPath(dir, IdxFiles[3])!, 10, classNames, ct);
+        return new RawDataset(canonical, await trainTask.ConfigureAwait(false), await testTask.ConfigureAwait(false), classNames, dir);
     }
 
     /// <summary>Normalises a user-given name (case, "fashion_mnist", "cifar-10") or throws listing the known names.</summary>

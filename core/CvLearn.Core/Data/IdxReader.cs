@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics.Tensors;
 
 namespace CvLearn.Core.Data;
 
@@ -20,12 +19,16 @@ public static class IdxReader
     /// <summary>Reads an image file and a label file into NCHW (N, 1, rows, cols) float32 images with pixel values 0–255.</summary>
     /// <exception cref="DatasetFormatException">Wrong magic, truncated data, counts that differ, or labels ≥ <paramref name="classes"/>.</exception>
     public static async Task<LabeledImages> ReadAsync(string imagesPath, string labelsPath, int classes, IReadOnlyList<string>? classNames, CancellationToken ct = default)
+        => (await ReadRawAsync(imagesPath, labelsPath, classes, classNames, ct).ConfigureAwait(false)).ToLabeledImages();
+
+    /// <summary>Like <see cref="ReadAsync"/>, keeping the pixels as bytes.</summary>
+    public static async Task<RawImages> ReadRawAsync(string imagesPath, string labelsPath, int classes, IReadOnlyList<string>? classNames, CancellationToken ct = default)
     {
         var imagesTask = ReadImagesAsync(imagesPath, ct);
         var labelsTask = ReadLabelsAsync(labelsPath, ct);
         IdxImages images = await imagesTask.ConfigureAwait(false);
         byte[] labels = await labelsTask.ConfigureAwait(false);
-        return ToLabeledImages(images, labels, classes, classNames, imagesPath, labelsPath);
+        return ToRawImages(images, labels, classes, classNames, imagesPath, labelsPath);
     }
 
     /// <summary>Reads an IDX image file (raw or gzip).</summary>
@@ -69,6 +72,10 @@ public static class IdxReader
 
     /// <summary>Combines parsed images and labels, checking that they describe the same number of samples.</summary>
     public static LabeledImages ToLabeledImages(IdxImages images, byte[] labels, int classes, IReadOnlyList<string>? classNames, string imagesSource, string labelsSource)
+        => ToRawImages(images, labels, classes, classNames, imagesSource, labelsSource).ToLabeledImages();
+
+    /// <summary>Like <see cref="ToLabeledImages"/>, keeping the pixels as bytes (a view of <paramref name="images"/>).</summary>
+    public static RawImages ToRawImages(IdxImages images, byte[] labels, int classes, IReadOnlyList<string>? classNames, string imagesSource, string labelsSource)
     {
         if (images.Count != labels.Length)
             throw new DatasetFormatException($"{imagesSource} holds {images.Count} images but {labelsSource} holds {labels.Length} labels; the two files do not belong together.");
@@ -79,14 +86,7 @@ public static class IdxReader
                 throw new DatasetFormatException($"{labelsSource}: label {labels[i]} at index {i} is outside [0, {classes}).");
             y[i] = labels[i];
         }
-        return new LabeledImages(BytesToFloats(images.Pixels.Span), y, 1, images.Rows, images.Columns, classes, classNames);
-    }
-
-    internal static float[] BytesToFloats(ReadOnlySpan<byte> bytes)
-    {
-        var result = GC.AllocateUninitializedArray<float>(bytes.Length);
-        TensorPrimitives.ConvertTruncating(bytes, result.AsSpan()); // exact: every byte value is a float
-        return result;
+        return new RawImages(images.Pixels, y, 1, images.Rows, images.Columns, classes, classNames);
     }
 
     private static void CheckHeader(byte[] data, int expectedMagic, int headerSize, string kind, string source)

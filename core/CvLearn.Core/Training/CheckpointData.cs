@@ -22,18 +22,12 @@ public static class CheckpointData
         var dataset = await PreparedData.LoadAsync(name, dataDir, ct).ConfigureAwait(false);
         if (dataset.Classes != checkpoint.Classes)
             throw new CheckpointFormatException($"the checkpoint predicts {checkpoint.Classes} classes, dataset '{name}' has {dataset.Classes}.");
-        LabeledImages images;
-        if (split == EvaluationSplit.Test)
-        {
-            images = dataset.Test;
-        }
-        else
-        {
-            int validation = Int(meta, TrainingCheckpoint.Keys.Validation) ?? DataSplit.DefaultValidationCount;
-            int seed = Int(meta, TrainingCheckpoint.Keys.SplitSeed) ?? 0;
-            images = DataSplit.TrainValidation(dataset.Train, validation, seed, Int(meta, TrainingCheckpoint.Keys.TrainLimit)).Validation;
-        }
-        return limit is { } n ? images.Take(n) : images;
+        if (split == EvaluationSplit.Test) return limit is { } n ? dataset.Test.Take(n) : dataset.Test.ToLabeledImages();
+        int validation = Int(meta, TrainingCheckpoint.Keys.Validation) ?? DataSplit.DefaultValidationCount;
+        int seed = Int(meta, TrainingCheckpoint.Keys.SplitSeed) ?? 0;
+        // Only the validation part is converted to floats: the training part is not needed here.
+        var (_, validationIndices) = DataSplit.Indices(dataset.Train.Count, validation, seed, Int(meta, TrainingCheckpoint.Keys.TrainLimit));
+        return dataset.Train.Subset(limit is { } m && m < validationIndices.Length ? validationIndices.AsSpan(0, m) : validationIndices);
     }
 
     /// <summary>Applies the checkpoint's preprocessing statistics to raw images.</summary>

@@ -15,7 +15,7 @@ public sealed record PreparedData(
     PreprocessingStats Stats,
     IReadOnlyList<string> ClassNames)
 {
-    private static readonly ConcurrentDictionary<(string Name, string? Dir), Lazy<Task<Dataset>>> Cache = new();
+    private static readonly ConcurrentDictionary<(string Name, string? Dir), Lazy<Task<RawDataset>>> Cache = new();
 
     /// <summary>Input shape models are built for (after preprocessing, e.g. PCA changes it).</summary>
     public int[] InputShape => Stats.OutputShape;
@@ -54,18 +54,21 @@ public sealed record PreparedData(
         var dataset = await LoadAsync(spec.Dataset, spec.DataDir, ct).ConfigureAwait(false);
         if (spec.Validation >= dataset.Train.Count)
             throw new ArgumentException($"validation: {spec.Validation} validation images leave nothing to train on ({dataset.Train.Count} training images in {dataset.Name}).");
+        // Each part is converted from the cached bytes into fresh float arrays, so all three are transformed in place.
         var split = DataSplit.TrainValidation(dataset.Train, spec.Validation, spec.SplitSeed, spec.TrainLimit);
-        var test = spec.TestLimit is { } limit ? dataset.Test.Take(limit) : dataset.Test;
+        var test = spec.TestLimit is { } limit ? dataset.Test.Take(limit) : dataset.Test.ToLabeledImages();
         var stats = PreprocessingStats.Fit(split.Train, spec.Preprocessing);
-        // The split's sets are fresh copies, so they are transformed in place; the test set may be the cached dataset's own.
-        return new PreparedData(dataset.Name, stats.ApplyInPlace(split.Train), stats.ApplyInPlace(split.Validation), stats.Apply(test), stats, dataset.ClassNames);
+        return new PreparedData(dataset.Name, stats.ApplyInPlace(split.Train), stats.ApplyInPlace(split.Validation), stats.ApplyInPlace(test), stats, dataset.ClassNames);
     }
 
-    /// <summary>Loads a dataset by name, caching it for the life of the process.</summary>
-    public static Task<Dataset> LoadAsync(string name, string? dataDir, CancellationToken ct)
+    /// <summary>
+    /// Loads a dataset by name with its pixels still bytes, caching it for the life of the process (a worker's trials,
+    /// an ensemble's members and its evaluation all read the same files).
+    /// </summary>
+    public static Task<RawDataset> LoadAsync(string name, string? dataDir, CancellationToken ct)
     {
         var key = (DatasetResolver.Canonical(name), dataDir);
-        var lazy = Cache.GetOrAdd(key, k => new Lazy<Task<Dataset>>(() => new DatasetResolver(k.Dir).LoadAsync(k.Name, CancellationToken.None)));
+        var lazy = Cache.GetOrAdd(key, k => new Lazy<Task<RawDataset>>(() => new DatasetResolver(k.Dir).LoadRawAsync(k.Name, CancellationToken.None)));
         var task = lazy.Value;
         if (task.IsFaulted || task.IsCanceled) Cache.TryRemove(key, out _); // do not cache a failure (e.g. dataset installed later)
         return task.WaitAsync(ct);
