@@ -7,19 +7,15 @@ public sealed class LabeledImages
 {
     public LabeledImages(float[] pixels, int[] labels, int channels, int height, int width, int classes, IReadOnlyList<string>? classNames = null)
     {
-        int sampleSize = channels * height * width;
-        if (sampleSize <= 0) throw new ArgumentException("Image dimensions must be positive.");
-        if (pixels.Length != labels.Length * sampleSize)
-            throw new ArgumentException($"{pixels.Length} pixel values do not match {labels.Length} images of {channels}×{height}×{width}.");
-        foreach (int y in labels)
-            if ((uint)y >= (uint)classes) throw new ArgumentException($"Label {y} is outside [0, {classes}).");
+        ArgumentNullException.ThrowIfNull(pixels);
+        ImageSetChecks.Validate(pixels.Length, "pixel values", labels, channels, height, width, classes);
         Pixels = pixels;
         Labels = labels;
         Channels = channels;
         Height = height;
         Width = width;
         Classes = classes;
-        ClassNames = classNames ?? Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        ClassNames = ImageSetChecks.ClassNames(classNames, classes);
     }
 
     public float[] Pixels { get; }

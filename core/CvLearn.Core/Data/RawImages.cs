@@ -12,20 +12,14 @@ public sealed class RawImages
 {
     public RawImages(ReadOnlyMemory<byte> pixels, int[] labels, int channels, int height, int width, int classes, IReadOnlyList<string>? classNames = null)
     {
-        ArgumentNullException.ThrowIfNull(labels);
-        int sampleSize = channels * height * width;
-        if (channels <= 0 || height <= 0 || width <= 0) throw new ArgumentException("Image dimensions must be positive.");
-        if (pixels.Length != (long)labels.Length * sampleSize)
-            throw new ArgumentException($"{pixels.Length} pixel bytes do not match {labels.Length} images of {channels}×{height}×{width}.");
-        foreach (int y in labels)
-            if ((uint)y >= (uint)classes) throw new ArgumentException($"Label {y} is outside [0, {classes}).");
+        ImageSetChecks.Validate(pixels.Length, "pixel bytes", labels, channels, height, width, classes);
         Pixels = pixels;
         Labels = labels;
         Channels = channels;
         Height = height;
         Width = width;
         Classes = classes;
-        ClassNames = classNames ?? Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        ClassNames = ImageSetChecks.ClassNames(classNames, classes);
     }
 
     public ReadOnlyMemory<byte> Pixels { get; }

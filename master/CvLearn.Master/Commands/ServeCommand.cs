@@ -83,11 +83,11 @@ public static class ServeCommand
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
+            o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.SetMinimumLevel(s.LogLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        using var bootLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(s.LogLevel).AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+        using var bootLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(s.LogLevel).AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }));
         var bootLog = bootLoggers.CreateLogger("CvLearn.Master");
 
         AzureStorage.Register(bootLoggers.CreateLogger("CvLearn.Storage")); // storage retries and circuit changes show in the log

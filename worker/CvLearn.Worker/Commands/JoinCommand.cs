@@ -122,7 +122,7 @@ public static class JoinCommand
         builder.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
+            o.TimestampFormat = "HH:mm:ss.fff ";
             o.UseUtcTimestamp = true;
         });
         // Everything to stderr: stdout carries only the per-epoch lines.
