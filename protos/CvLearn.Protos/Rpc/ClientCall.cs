@@ -303,6 +303,15 @@ internal sealed class ClientCall<TResponse> : IDisposable
 
         for (Exception? e = ex; e is not null; e = e.InnerException)
         {
+            if (e is HttpProtocolException { ErrorCode: 0 })
+            {
+                // NO_ERROR before the call's status: the server sent a graceful GOAWAY and closed the connection (it is
+                // stopping or restarting). .NET reports that with the same exception as a RST_STREAM, whose NO_ERROR the
+                // spec maps to INTERNAL; but a working server never resets a stream with NO_ERROR before its trailers,
+                // and callers retry UNAVAILABLE, as they do when the connection is refused a moment later.
+                return new RpcException(new Status(StatusCode.Unavailable,
+                    $"{_channel.Address} closed the connection (HTTP/2 NO_ERROR): the server is shutting down or restarting."), ex);
+            }
             if (e is HttpProtocolException protocol)
             {
                 // HTTP2 Transport Mapping: Errors — RST_STREAM codes map to gRPC statuses.
