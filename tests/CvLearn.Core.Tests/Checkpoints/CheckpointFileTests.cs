@@ -82,6 +82,24 @@ public class CheckpointFileTests
     }
 
     [Fact]
+    public void Crc32FoldingMatchesTheTableAtEveryLengthAndSplit()
+    {
+        Assert.True(System.Runtime.Intrinsics.X86.Pclmulqdq.IsSupported, "this machine has PCLMULQDQ, so the folding path is what runs here");
+        var rng = new Random(17);
+        var data = new byte[5000];
+        rng.NextBytes(data);
+        for (int n = 0; n <= 700; n++)
+            Assert.True(Crc32.ComputeWithTable(data.AsSpan(0, n)) == Crc32.Compute(data.AsSpan(0, n)), $"length {n}");
+        Assert.Equal(Crc32.ComputeWithTable(data), Crc32.Compute(data));
+        for (int cut = 0; cut <= data.Length; cut += 37) // Append carries the CRC across pieces of any alignment
+            Assert.Equal(Crc32.ComputeWithTable(data), Crc32.Append(Crc32.Compute(data.AsSpan(0, cut)), data.AsSpan(cut)));
+        var zeros = new byte[1 << 20];
+        Assert.Equal(Crc32.ComputeWithTable(zeros), Crc32.Compute(zeros));
+        Array.Fill(zeros, (byte)0xFF);
+        Assert.Equal(Crc32.ComputeWithTable(zeros), Crc32.Compute(zeros));
+    }
+
+    [Fact]
     public async Task TruncatedFileReportsExpectedAndActualLength()
     {
         byte[] bytes = CheckpointFile.ToBytes(SampleCheckpoints.Full());

@@ -8,9 +8,12 @@ using CvLearn.Core.Tensors;
 // Prints "name GFLOP/s" per shape (best of several timed batches; the machine may be shared, so best-of is the
 // least noisy estimate of what the code can do). gemm-small runs cubes around the single-thread threshold, to
 // tune Sgemm.ParallelThreshold by comparing a 1-thread and an N-thread run.
+//        CvLearn.Benchmarks crc
+// crc: CRC-32 of an 8.5 MB checkpoint-sized buffer, folding (PCLMULQDQ) against the table path, best of several runs.
+if (args.Length > 0 && args[0] == "crc") return CrcBench.Run();
 if (args.Length == 0 || (args[0] != "gemm" && args[0] != "gemm-small"))
 {
-    Console.Error.WriteLine("usage: CvLearn.Benchmarks gemm|gemm-small [threads] [seconds-per-shape]");
+    Console.Error.WriteLine("usage: CvLearn.Benchmarks gemm|gemm-small [threads] [seconds-per-shape] | crc");
     return 2;
 }
 int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
