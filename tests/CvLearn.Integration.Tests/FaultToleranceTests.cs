@@ -115,8 +115,10 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
         await world.RunAsync(async () =>
         {
             const int Trials = 8;
-            // Trials of a second or two, so that most of them are still to run when the master goes down.
-            string config = world.WriteConfig(Configs.Search("e2e-restart", [(Trials, 2, null)], trainLimit: 8000, model: "fc:256", ensembleTop: 2));
+            // Trials long enough (~0.5 s of training each on this machine) that most of them are still to run when the
+            // master goes down, 0.6 s after the second one finished: with 8,000 images a trial took 0.18 s once
+            // checkpoints got cheaper, and the whole search could end before the kill.
+            string config = world.WriteConfig(Configs.Search("e2e-restart", [(Trials, 2, null)], trainLimit: 30000, model: "fc:256", ensembleTop: 2));
             int grpcPort = TestWorld.FreePort(), httpPort = TestWorld.FreePort();
             string[] flags = ["--lease-seconds", "10", "--heartbeat-seconds", "1"];
             var master1 = await world.StartMasterAsync(config, grpcPort, httpPort, flags, "master-1");
