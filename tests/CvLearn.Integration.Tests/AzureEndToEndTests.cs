@@ -104,7 +104,7 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
         {
             string prefix = "e2e-" + Guid.NewGuid().ToString("N")[..8];
             var env = AzureEnv(az.ConnectionString());
-            string config = world.WriteConfig(Configs.Search("e2e-azrestart", [(6, 1, null), (2, 2, 3)], trainLimit: 1500));
+            string config = world.WriteConfig(Configs.Search("e2e-azrestart", [(6, 1, null), (2, 2, 3)], trainLimit: 6000)); // trials long enough to still run when Azurite stops (checkpoints got cheap)
             var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "30", "--heartbeat-seconds", "1"],
                 storage: $"azblob://{Container}/{prefix}", env: env);
             var w1 = world.StartWorker(master.Grpc, "w1", env: env);

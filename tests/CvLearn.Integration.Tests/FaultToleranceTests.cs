@@ -15,6 +15,11 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
     /// kill -9 of the worker running a trial (after its first epoch's checkpoint is reported): the lease runs out, the
     /// trial is requeued as attempt 2 and the other worker resumes it from the latest checkpoint.
     /// </summary>
+    // Images per epoch of the single-trial tests below: enough for ~3 s of training in 8 epochs, so that the trial is
+    // still running when the test has seen its first checkpoint and stops a worker (with 10,000 images, once
+    // checkpoints got cheap, a clean-clone CI run saw the whole trial finish before its first poll).
+    private const int TrialImages = 40_000;
+
     [Fact]
     public async Task Killed_worker_its_trial_is_requeued_and_resumed_by_the_other_worker()
     {
@@ -22,7 +27,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
         await world.RunAsync(async () =>
         {
             const int Epochs = 8;
-            string config = world.WriteConfig(Configs.Search("e2e-dead", [(1, Epochs, null)], trainLimit: 10000, model: "fc:256", ensembleTop: 1));
+            string config = world.WriteConfig(Configs.Search("e2e-dead", [(1, Epochs, null)], trainLimit: TrialImages, model: "fc:256", ensembleTop: 1));
             var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "4", "--heartbeat-seconds", "1"]);
             var workers = new Dictionary<string, ChildProcess> { ["w1"] = world.StartWorker(master.Grpc, "w1"), ["w2"] = world.StartWorker(master.Grpc, "w2") };
             var client = world.Client(master.Grpc);
@@ -73,7 +78,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
         await world.RunAsync(async () =>
         {
             const int Epochs = 8;
-            string config = world.WriteConfig(Configs.Search("e2e-leave", [(1, Epochs, null)], trainLimit: 10000, model: "fc:256", ensembleTop: 1));
+            string config = world.WriteConfig(Configs.Search("e2e-leave", [(1, Epochs, null)], trainLimit: TrialImages, model: "fc:256", ensembleTop: 1));
             // A long lease: a requeue within a few seconds can only come from Leave.
             var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "60", "--heartbeat-seconds", "1"]);
             var workers = new Dictionary<string, ChildProcess> { ["w1"] = world.StartWorker(master.Grpc, "w1"), ["w2"] = world.StartWorker(master.Grpc, "w2") };

@@ -91,7 +91,7 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
         await RunAsync(world, remote, async () =>
         {
             // Two long trials, one per worker; a long lease, so a requeue can only come from the workers leaving.
-            string config = world.WriteConfig(Configs.Search("e2e-launch-stop", [(2, 30, null)], trainLimit: 10000, model: "fc:256", ensembleTop: 1));
+            string config = world.WriteConfig(Configs.Search("e2e-launch-stop", [(2, 30, null)], trainLimit: 30000, model: "fc:256", ensembleTop: 1));
             var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "120", "--heartbeat-seconds", "1"]);
             var client = world.Client(master.Grpc);
 
