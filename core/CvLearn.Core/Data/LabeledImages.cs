@@ -3,7 +3,7 @@ namespace CvLearn.Core.Data;
 /// <summary>
 /// A set of labelled images stored NCHW as float32 (raw pixel values 0–255 until preprocessed).
 /// </summary>
-public sealed class LabeledImages
+public sealed class LabeledImages : IImageSet
 {
     public LabeledImages(float[] pixels, int[] labels, int channels, int height, int width, int classes, IReadOnlyList<string>? classNames = null)
     {
@@ -33,6 +33,21 @@ public sealed class LabeledImages
 
     /// <summary>One image's pixels.</summary>
     public ReadOnlySpan<float> Image(int index) => Pixels.AsSpan(index * SampleSize, SampleSize);
+
+    public void CopyImages(int start, int count, Span<float> destination)
+    {
+        if (start < 0 || count < 0 || start > Count - count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Images {start}..{start + count} are outside the {Count} of the set.");
+        ImageSets.CheckDestination(this, count, destination);
+        Pixels.AsSpan(start * SampleSize, count * SampleSize).CopyTo(destination);
+    }
+
+    public void CopyImages(ReadOnlySpan<int> indices, Span<float> destination)
+    {
+        ImageSets.CheckDestination(this, indices.Length, destination);
+        int size = SampleSize;
+        for (int i = 0; i < indices.Length; i++) Image(indices[i]).CopyTo(destination.Slice(i * size, size));
+    }
 
     /// <summary>A new set holding the images at <paramref name="indices"/> (copied), in that order.</summary>
     public LabeledImages Subset(ReadOnlySpan<int> indices)

@@ -98,25 +98,23 @@ public sealed class PreprocessingStats
     public int OutputSize => Options.UsesProjection ? Eigenvalues.Length : InputSize;
 
     /// <summary>Fits the statistics on <paramref name="train"/> (the training split — never validation or test data).</summary>
-    public static PreprocessingStats Fit(LabeledImages train, PreprocessingOptions? options = null)
+    public static PreprocessingStats Fit(IImageSet train, PreprocessingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         options ??= PreprocessingOptions.Default;
         options.Validate();
         if (train.Count == 0) throw new ArgumentException("Cannot fit preprocessing statistics on an empty training set.");
-        int n = train.Count, c = train.Channels, hw = train.Height * train.Width, d = train.SampleSize;
+        int c = train.Channels, hw = train.Height * train.Width, d = train.SampleSize;
         if (options.PcaComponents > d)
             throw new ArgumentException($"PCA to {options.PcaComponents} components is impossible: samples have only {d} values.");
-        float[] x = train.Pixels;
-
-        float[] mean = Pool(options.Mean, x, n, c, hw, center: null);
+        float[] mean = Pool(options.Mean, train, c, hw, center: null);
         float[] std = [];
         if (options.Std != StatisticMode.None)
         {
             // Std of the mean-subtracted data: expand the mean to one value per feature, then pool squared deviations.
             var meanOnly = new PreprocessingStats(options with { Std = StatisticMode.None, PcaComponents = 0, Whiten = false }, c, train.Height, train.Width, mean, [], [], []);
             float[] center = meanOnly._featureMean.Length == d ? meanOnly._featureMean : new float[d];
-            float[] variance = Pool(options.Std, x, n, c, hw, center);
+            float[] variance = Pool(options.Std, train, c, hw, center);
             std = new float[variance.Length];
             for (int i = 0; i < std.Length; i++)
             {
@@ -128,7 +126,7 @@ public sealed class PreprocessingStats
             return new PreprocessingStats(options, c, train.Height, train.Width, mean, std, [], []);
 
         var normalizer = new PreprocessingStats(options with { PcaComponents = 0, Whiten = false }, c, train.Height, train.Width, mean, std, [], []);
-        double[] cov = Covariance(normalizer, x, n, d);
+        double[] cov = Covariance(normalizer, train, d);
         var (values, vectors) = SymmetricEigen.Decompose(cov, d);
         int k = options.PcaComponents > 0 ? options.PcaComponents : d;
         var components = new float[k * d];
@@ -155,13 +153,27 @@ public sealed class PreprocessingStats
     }
 
     /// <summary>Applies the transform to every image; returns a new set (new arrays) with shape <see cref="OutputShape"/>.</summary>
-    public LabeledImages Apply(LabeledImages images)
+    public LabeledImages Apply(IImageSet images)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.Channels != Channels || images.Height != Height || images.Width != Width)
             throw new ArgumentException($"Images have shape ({images.Channels}, {images.Height}, {images.Width}) but the preprocessing was fitted on ({Channels}, {Height}, {Width}).");
         var output = new float[(long)images.Count * OutputSize];
-        Transform(images.Pixels, images.Count, output);
+        if (images is LabeledImages floats)
+        {
+            Transform(floats.Pixels, floats.Count, output);
+        }
+        else
+        {
+            int d = InputSize, k = OutputSize;
+            var chunk = new float[Math.Min(images.Count, ChunkRows) * d];
+            for (int start = 0; start < images.Count; start += ChunkRows)
+            {
+                int rows = Math.Min(ChunkRows, images.Count - start);
+                images.CopyImages(start, rows, chunk);
+                Transform(chunk.AsSpan(0, rows * d), rows, output.AsSpan(start * k, rows * k));
+            }
+        }
         int[] shape = OutputShape;
         return new LabeledImages(output, (int[])images.Labels.Clone(), shape[0], shape[1], shape[2], images.Classes, images.ClassNames);
     }
@@ -203,7 +215,7 @@ public sealed class PreprocessingStats
     }
 
     /// <summary>Subtracts the mean and divides by the std in place, for <paramref name="count"/> samples of D values.</summary>
-    private void Normalize(Span<float> x, int count)
+    internal void Normalize(Span<float> x, int count)
     {
         int d = InputSize;
         for (int s = 0; s < count; s++)
@@ -232,21 +244,29 @@ public sealed class PreprocessingStats
     /// Averages x (or (x − center)² when <paramref name="center"/> is given) over samples (per pixel) or over samples
     /// and positions (per channel). Sums in double: 60 000 float additions per feature would lose digits.
     /// </summary>
-    private static float[] Pool(StatisticMode mode, float[] x, int n, int c, int hw, float[]? center)
+    private static float[] Pool(StatisticMode mode, IImageSet images, int c, int hw, float[]? center)
     {
         if (mode == StatisticMode.None) return [];
-        int d = c * hw;
+        int d = c * hw, n = images.Count;
         var sum = new double[d];
-        for (int s = 0; s < n; s++)
+        // Samples are read in chunks through one scratch buffer, so a set of bytes is never materialized as floats;
+        // the sums still run sample by sample in image order.
+        var chunk = new float[Math.Min(n, ChunkRows) * d];
+        for (int start = 0; start < n; start += ChunkRows)
         {
-            ReadOnlySpan<float> sample = x.AsSpan(s * d, d);
-            if (center is null)
+            int rows = Math.Min(ChunkRows, n - start);
+            images.CopyImages(start, rows, chunk);
+            for (int r = 0; r < rows; r++)
             {
-                for (int i = 0; i < d; i++) sum[i] += sample[i];
-            }
-            else
-            {
-                for (int i = 0; i < d; i++) { double v = sample[i] - center[i]; sum[i] += v * v; }
+                ReadOnlySpan<float> sample = chunk.AsSpan(r * d, d);
+                if (center is null)
+                {
+                    for (int i = 0; i < d; i++) sum[i] += sample[i];
+                }
+                else
+                {
+                    for (int i = 0; i < d; i++) { double v = sample[i] - center[i]; sum[i] += v * v; }
+                }
             }
         }
         if (mode == StatisticMode.PerPixel)
@@ -266,8 +286,9 @@ public sealed class PreprocessingStats
     }
 
     /// <summary>Covariance (D×D, divided by N) of the normalised training data, accumulated in double from float GEMM chunks.</summary>
-    private static double[] Covariance(PreprocessingStats normalizer, float[] x, int n, int d)
+    private static double[] Covariance(PreprocessingStats normalizer, IImageSet images, int d)
     {
+        int n = images.Count;
         var cov = new double[(long)d * d];
         var chunk = new float[Math.Min(n, ChunkRows) * d];
         var partial = new float[d * d];
@@ -275,7 +296,7 @@ public sealed class PreprocessingStats
         {
             int rows = Math.Min(ChunkRows, n - start);
             Span<float> buf = chunk.AsSpan(0, rows * d);
-            x.AsSpan(start * d, rows * d).CopyTo(buf);
+            images.CopyImages(start, rows, buf);
             normalizer.Normalize(buf, rows);
             // partial (D×D) = Xᵀ X over this chunk; summing chunks in double keeps precision for N = 60 000.
             Gemm.Multiply(true, false, d, d, rows, 1f, buf, d, buf, d, 0f, partial, d);

@@ -4,9 +4,10 @@ namespace CvLearn.Core.Data;
 
 /// <summary>
 /// Labelled images as the dataset files store them: one byte (0–255) per pixel, NCHW. Datasets are cached in this
-/// form, a quarter of the size of <see cref="LabeledImages"/>, and each split is converted to float32 as it is
-/// taken: a worker then never materializes a float copy of the whole training file. In a VM, first-touched memory
-/// costs ~3 ms per MB, so the 188 MB of Fashion-MNIST floats that a split used to be copied from took ~0.6 s.
+/// form, a quarter of the size of <see cref="LabeledImages"/>. A training split is read through a
+/// <see cref="RawImageView"/> (converted and normalized a minibatch at a time) and the smaller parts are converted to
+/// float32 as they are taken: a worker never materializes a float copy of the training file or of its split. In a VM,
+/// first-touched memory costs ~3 ms per MB, so the 172 MB of a Fashion-MNIST training split in floats took ~0.6 s.
 /// </summary>
 public sealed class RawImages
 {

@@ -10,14 +10,14 @@ namespace CvLearn.Core.Training;
 public static class Evaluation
 {
     /// <summary>Fraction of <paramref name="data"/> whose highest score is the true label (ties go to the lower class).</summary>
-    public static double Accuracy(Network<float> network, LabeledImages data, int batchSize = 500)
+    public static double Accuracy(Network<float> network, IImageSet data, int batchSize = 500)
     {
         Tensor<float>? buffer = null;
         return Accuracy(network, data, null, batchSize, ref buffer);
     }
 
     /// <summary>Softmax class probabilities, shape (N, C), row i for image i.</summary>
-    public static Tensor<float> PredictProbabilities(Network<float> network, LabeledImages data, int batchSize = 500)
+    public static Tensor<float> PredictProbabilities(Network<float> network, IImageSet data, int batchSize = 500)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -30,7 +30,7 @@ public static class Evaluation
     /// Writes softmax class probabilities into <paramref name="destination"/> (N·C floats, row-major (N, C)), so
     /// callers averaging an ensemble can reuse one buffer.
     /// </summary>
-    public static void PredictProbabilities(Network<float> network, LabeledImages data, Span<float> destination, int batchSize = 500)
+    public static void PredictProbabilities(Network<float> network, IImageSet data, Span<float> destination, int batchSize = 500)
     {
         Check(network, data, batchSize);
         int c = network.Classes;
@@ -52,7 +52,7 @@ public static class Evaluation
     /// Accuracy over the images at <paramref name="indices"/> (all when null), loading batches into
     /// <paramref name="buffer"/> (created or grown as needed, then reused by the caller: no allocation in steady state).
     /// </summary>
-    internal static double Accuracy(Network<float> network, LabeledImages data, int[]? indices, int batchSize, ref Tensor<float>? buffer)
+    internal static double Accuracy(Network<float> network, IImageSet data, int[]? indices, int batchSize, ref Tensor<float>? buffer)
     {
         Check(network, data, batchSize);
         int total = indices?.Length ?? data.Count;
@@ -79,16 +79,15 @@ public static class Evaluation
     /// Copies images <c>indices[start..start+n)</c> (or <c>start..start+n</c>) into <paramref name="buffer"/> resized to
     /// (n, ...InputShape); <paramref name="shape"/> is scratch of rank 1 + input rank.
     /// </summary>
-    internal static Tensor<float> Load(LabeledImages data, int[]? indices, int start, int n, Span<int> shape, ref Tensor<float>? buffer)
+    internal static Tensor<float> Load(IImageSet data, int[]? indices, int start, int n, Span<int> shape, ref Tensor<float>? buffer)
     {
         shape[0] = n;
         var x = Tensor<float>.Ensure(ref buffer, shape);
-        int size = data.SampleSize;
         var dst = x.Span;
         if (indices is null)
-            data.Pixels.AsSpan(start * size, n * size).CopyTo(dst);
+            data.CopyImages(start, n, dst);
         else
-            for (int i = 0; i < n; i++) data.Image(indices[start + i]).CopyTo(dst.Slice(i * size, size));
+            data.CopyImages(indices.AsSpan(start, n), dst);
         return x;
     }
 
@@ -105,7 +104,7 @@ public static class Evaluation
     // Input ranks are small (C, H, W); a stack buffer avoids allocating the batch shape per call.
     private const int MaxStackRank = 8;
 
-    internal static void Check(Network<float> network, LabeledImages data, int batchSize)
+    internal static void Check(Network<float> network, IImageSet data, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -114,7 +113,7 @@ public static class Evaluation
     }
 
     /// <summary>Throws when the images do not fit the network's input shape or class count.</summary>
-    internal static void CheckCompatible(Network<float> network, LabeledImages data, string what)
+    internal static void CheckCompatible(Network<float> network, IImageSet data, string what)
     {
         int size = 1;
         foreach (int d in network.InputShape) size *= d;

@@ -9,7 +9,7 @@ namespace CvLearn.Core.Training;
 /// </summary>
 public sealed record PreparedData(
     string DatasetName,
-    LabeledImages Train,
+    IImageSet Train,
     LabeledImages Validation,
     LabeledImages Test,
     PreprocessingStats Stats,
@@ -54,11 +54,14 @@ public sealed record PreparedData(
         var dataset = await LoadAsync(spec.Dataset, spec.DataDir, ct).ConfigureAwait(false);
         if (spec.Validation >= dataset.Train.Count)
             throw new ArgumentException($"validation: {spec.Validation} validation images leave nothing to train on ({dataset.Train.Count} training images in {dataset.Name}).");
-        // Each part is converted from the cached bytes into fresh float arrays, so all three are transformed in place.
-        var split = DataSplit.TrainValidation(dataset.Train, spec.Validation, spec.SplitSeed, spec.TrainLimit);
+        // The training part stays the cached bytes, read through a view that converts and normalizes each minibatch
+        // as it is copied (unless a projection changes the sample size); validation and test are converted once.
+        var (trainIndices, validationIndices) = DataSplit.Indices(dataset.Train.Count, spec.Validation, spec.SplitSeed, spec.TrainLimit);
+        var rawTrain = new RawImageView(dataset.Train, trainIndices);
         var test = spec.TestLimit is { } limit ? dataset.Test.Take(limit) : dataset.Test.ToLabeledImages();
-        var stats = PreprocessingStats.Fit(split.Train, spec.Preprocessing);
-        return new PreparedData(dataset.Name, stats.ApplyInPlace(split.Train), stats.ApplyInPlace(split.Validation), stats.ApplyInPlace(test), stats, dataset.ClassNames);
+        var stats = PreprocessingStats.Fit(rawTrain, spec.Preprocessing);
+        IImageSet train = stats.Options.UsesProjection ? stats.Apply(rawTrain) : rawTrain.WithPreprocessing(stats);
+        return new PreparedData(dataset.Name, train, stats.ApplyInPlace(dataset.Train.Subset(validationIndices)), stats.ApplyInPlace(test), stats, dataset.ClassNames);
     }
 
     /// <summary>

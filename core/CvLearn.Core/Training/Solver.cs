@@ -26,8 +26,8 @@ public sealed class Solver
     private const int SampleStream = 2;
     private const int ReseedStreamBase = 16; // + layer index
 
-    private readonly LabeledImages _train;
-    private readonly LabeledImages _validation;
+    private readonly IImageSet _train;
+    private readonly IImageSet _validation;
     private readonly int[] _order;              // this epoch's shuffle
     private readonly int[]? _trainSample;       // fixed images for train accuracy, null = all
     private readonly int[] _batchShape;         // scratch (n, ...InputShape)
@@ -47,7 +47,7 @@ public sealed class Solver
     /// <param name="train">Preprocessed training images.</param>
     /// <param name="validation">Preprocessed validation images.</param>
     /// <param name="options">Run settings (validated here).</param>
-    public Solver(Network<float> network, IUpdateRule updateRule, ILearningRateSchedule schedule, LabeledImages train, LabeledImages validation, SolverOptions options)
+    public Solver(Network<float> network, IUpdateRule updateRule, ILearningRateSchedule schedule, IImageSet train, IImageSet validation, SolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(updateRule);

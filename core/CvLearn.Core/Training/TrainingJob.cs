@@ -1,4 +1,5 @@
 using CvLearn.Core.Checkpoints;
+using CvLearn.Core.Data;
 using CvLearn.Core.Ensembles;
 using CvLearn.Core.Layers;
 using CvLearn.Core.Models;
@@ -116,7 +117,7 @@ public sealed class TrainingJob
     {
         var start = System.Diagnostics.Stopwatch.StartNew();
         var knn = KNearestNeighbor.FromSpec(spec);
-        knn.Train(data.Train);
+        knn.Train(data.Train.ToLabeledImages());
         var classifier = new KnnClassifier(knn);
         double val = Accuracy(classifier, data.Validation, ct);
         double? test = EvaluateTest ? Accuracy(classifier, data.Test, ct) : null;

@@ -1,3 +1,4 @@
+using CvLearn.Core.Data;
 using CvLearn.Core.Tests.Data;
 using CvLearn.Core.Training;
 
@@ -33,5 +34,29 @@ public sealed class PreparedDataCacheTests : IDisposable
         Assert.Equal(200, limited.Train.Count);
         var noStd = await PreparedData.PrepareAsync(Spec() with { Preprocessing = Core.Data.PreprocessingOptions.Default }, CancellationToken.None);
         Assert.NotSame(a, noStd);
+    }
+
+    [Fact]
+    public async Task TheTrainingSplitStaysBytes_UnlessAProjectionChangesItsSize()
+    {
+        var spec = Spec(trainLimit: 300) with { Preprocessing = new Core.Data.PreprocessingOptions { Std = Core.Data.StatisticMode.PerChannel } };
+        var data = await PreparedData.PrepareAsync(spec, CancellationToken.None);
+        var view = Assert.IsType<Core.Data.RawImageView>(data.Train);
+        Assert.Same(data.Stats, view.Preprocessing);
+
+        // What the float path computes: the split's floats, statistics fitted on them, normalized in place.
+        var raw = await PreparedData.LoadAsync("fashion-mnist", _dir.Path, CancellationToken.None);
+        var split = Core.Data.DataSplit.TrainValidation(raw.Train, 100, seed: 3, trainLimit: 300);
+        var stats = Core.Data.PreprocessingStats.Fit(split.Train, spec.Preprocessing);
+        Assert.Equal(stats.Mean, data.Stats.Mean);
+        Assert.Equal(stats.Std, data.Stats.Std);
+        Assert.Equal(stats.ApplyInPlace(split.Train).Pixels, data.Train.ToLabeledImages().Pixels);
+        Assert.Equal(split.Train.Labels, data.Train.Labels);
+        Assert.Equal(stats.ApplyInPlace(split.Validation).Pixels, data.Validation.Pixels);
+
+        var pca = await PreparedData.PrepareAsync(spec with { Preprocessing = new Core.Data.PreprocessingOptions { PcaComponents = 8 } }, CancellationToken.None);
+        var projected = Assert.IsType<Core.Data.LabeledImages>(pca.Train);
+        Assert.Equal([8, 1, 1], projected.ImageShape);
+        Assert.Equal(300, projected.Count);
     }
 }
