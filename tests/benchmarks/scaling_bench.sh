@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Scaling of the distributed search (issue target: two single-threaded workers finish a fixed search at least 1.8x
 # faster than one on a 2-core machine). Runs the same search (tests/benchmarks/scaling-search.json unless given) with
-# `serve --local-workers 1 --worker-threads 1` and then with 2 workers, ROUNDS times alternately (the machine's
-# speed drifts by several percent within minutes, so each round's pair is compared, and the median is the figure).
+# `serve --local-workers 1 --worker-threads 1` and with 2 workers, ROUNDS times (the machine's speed drifts by several
+# percent within minutes, so each round's pair is compared, in alternating order, and the median is the figure).
 # Prints both wall times and their ratio per round: the whole command, and the search alone (first stage planned ->
 # last trial finished, from the master's millisecond log timestamps).
 # Usage: [ROUNDS=3] tests/benchmarks/scaling_bench.sh [CONFIG]
@@ -33,8 +33,15 @@ PY
 }
 ratios=()
 for round in $(seq 1 "$rounds"); do
-  read -r one one_search < <(run 1 "$round")
-  read -r two two_search < <(run 2 "$round")
+  # Odd rounds run 1 worker first, even rounds 2 workers first, so a steady drift of the machine's speed does not
+  # favour one side.
+  if (( round % 2 )); then
+    read -r one one_search < <(run 1 "$round")
+    read -r two two_search < <(run 2 "$round")
+  else
+    read -r two two_search < <(run 2 "$round")
+    read -r one one_search < <(run 1 "$round")
+  fi
   r=$(/usr/bin/python3 -c "print(f'{$one/$two:.2f} {$one_search/$two_search:.2f}')")
   ratios+=("$r")
   echo "round $round: 1 worker $one s ($one_search s search), 2 workers $two s ($two_search s search): ${r% *}x whole command, ${r#* }x search alone"

@@ -101,6 +101,7 @@ public sealed class PreprocessingStats
     public static PreprocessingStats Fit(IImageSet train, PreprocessingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(train);
+        RefuseNormalizedView(train);
         options ??= PreprocessingOptions.Default;
         options.Validate();
         if (train.Count == 0) throw new ArgumentException("Cannot fit preprocessing statistics on an empty training set.");
@@ -156,6 +157,7 @@ public sealed class PreprocessingStats
     public LabeledImages Apply(IImageSet images)
     {
         ArgumentNullException.ThrowIfNull(images);
+        RefuseNormalizedView(images);
         if (images.Channels != Channels || images.Height != Height || images.Width != Width)
             throw new ArgumentException($"Images have shape ({images.Channels}, {images.Height}, {images.Width}) but the preprocessing was fitted on ({Channels}, {Height}, {Width}).");
         var output = new float[(long)images.Count * OutputSize];
@@ -304,6 +306,13 @@ public sealed class PreprocessingStats
         }
         for (int i = 0; i < cov.Length; i++) cov[i] /= n;
         return cov;
+    }
+
+    /// <summary>Fit and Apply take raw pixel values: a view that normalizes as it reads would be normalized twice.</summary>
+    private static void RefuseNormalizedView(IImageSet images)
+    {
+        if (images is RawImageView { Preprocessing: not null })
+            throw new ArgumentException("These images are already preprocessed (a view that normalizes as it reads); fit and apply statistics to the raw view (new RawImageView(source, indices)).", nameof(images));
     }
 
     private static void CheckLength(string name, int length, StatisticMode mode, int channels, int d)

@@ -57,16 +57,20 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Training-mode forward and backward pass: returns (data loss, regularization loss) and leaves the full
-    /// gradient of their sum in <see cref="ParameterSet{T}.Grads"/>.
+    /// gradient of their sum in <see cref="ParameterSet{T}.Grads"/> — or, with <paramref name="penaltyGradient"/>
+    /// false and an L2 penalty, only the data loss's: the caller adds λ·w to the weights' gradient itself (a fused
+    /// update rule does it in its own pass over the parameters).
     /// </summary>
-    public (T DataLoss, T RegLoss) LossAndGradients(Tensor<T> x, ReadOnlySpan<int> labels)
+    public (T DataLoss, T RegLoss) LossAndGradients(Tensor<T> x, ReadOnlySpan<int> labels, bool penaltyGradient = true)
     {
+        if (!penaltyGradient && Regularization.Strength != 0 && Regularization.Kind != RegularizationKind.L2)
+            throw new InvalidOperationException($"Only an L2 penalty's gradient can be left to the caller, not {Regularization.Kind}'s.");
         var scores = Scores(x, training: true);
         var dscores = Tensor<T>.Ensure(ref _dscores, scores.Shape);
         T dataLoss = Loss.Compute(scores, labels, dscores);
         Tensor<T>? grad = dscores;
         for (int i = _layers.Length - 1; i >= 0 && grad is not null; i--) grad = _layers[i].Backward(grad);
-        T regLoss = ApplyRegularization();
+        T regLoss = penaltyGradient ? ApplyRegularization() : RegularizationLoss();
         return (dataLoss, regLoss);
     }
 

@@ -28,15 +28,33 @@ public abstract class UpdateRuleBase : IUpdateRule
     public int Length { get; private set; } = -1;
 
     /// <inheritdoc />
-    public void Step(Span<float> w, ReadOnlySpan<float> dw, float learningRate)
+    public void Step(Span<float> w, ReadOnlySpan<float> dw, float learningRate) => Update(w, dw, learningRate, BeginStep(w, dw, learningRate));
+
+    /// <summary>Checks the arguments of a step, sizes the state and counts the step; returns its 1-based number t.</summary>
+    protected long BeginStep(Span<float> w, ReadOnlySpan<float> dw, float learningRate)
     {
         if (w.Length != dw.Length)
             throw new ArgumentException($"{Name}: parameter buffer has {w.Length} elements but the gradient has {dw.Length}.");
         if (!float.IsFinite(learningRate) || learningRate < 0)
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, $"{Name}: the learning rate must be a finite non-negative number.");
         EnsureState(w.Length);
-        Steps++;
-        Update(w, dw, learningRate, Steps);
+        return ++Steps;
+    }
+
+    /// <summary>Checks the extra arguments of <see cref="IFusedUpdateRule.StepFused"/> (before the step counts).</summary>
+    protected void CheckFusedArguments(int length, ReadOnlySpan<ParameterSegment> weights, float l2, Span<float> average, float averageDecay)
+    {
+        int end = 0;
+        foreach (var s in weights)
+        {
+            if (s.Offset < end || s.Length < 0 || s.Offset > length - s.Length)
+                throw new ArgumentException($"{Name}: weight segments must be sorted, disjoint and inside the {length} parameters; got {s.Offset}..{s.Offset + s.Length} after {end}.", nameof(weights));
+            end = s.Offset + s.Length;
+        }
+        if (!float.IsFinite(l2) || l2 < 0) throw new ArgumentOutOfRangeException(nameof(l2), l2, $"{Name}: the L2 strength must be a finite non-negative number.");
+        if (!average.IsEmpty && average.Length != length)
+            throw new ArgumentException($"{Name}: the weight average has {average.Length} elements but there are {length} parameters.", nameof(average));
+        if (!(averageDecay is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(averageDecay), averageDecay, $"{Name}: the average's decay must be in [0, 1].");
     }
 
     /// <summary>Sizes the state buffers for a parameter buffer of <paramref name="length"/> elements (zero-filled).</summary>

@@ -138,6 +138,10 @@ public class RawImageViewTests
         var otherShape = PreprocessingStats.Fit(new RawImages(new byte[20 * 48], new int[20], 1, 6, 8, 5).ToLabeledImages());
         Assert.Contains("fitted on (1, 6, 8)", Assert.Throws<ArgumentException>(() => new RawImageView(raw, null, otherShape)).Message);
 
+        var normalized = new RawImageView(raw).WithPreprocessing(PreprocessingStats.Fit(raw.ToLabeledImages()));
+        Assert.Contains("already preprocessed", Assert.Throws<ArgumentException>(() => PreprocessingStats.Fit(normalized)).Message);
+        Assert.Contains("already preprocessed", Assert.Throws<ArgumentException>(() => pca.Apply(normalized)).Message);
+
         var view = new RawImageView(raw, [3, 4, 5]);
         Assert.Throws<ArgumentOutOfRangeException>(() => view.CopyImages(2, 2, new float[96]));
         Assert.Throws<ArgumentOutOfRangeException>(() => view.CopyImages(-1, 1, new float[48]));

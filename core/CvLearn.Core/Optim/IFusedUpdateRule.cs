@@ -1,0 +1,23 @@
+namespace CvLearn.Core.Optim;
+
+/// <summary>A contiguous run of the flat parameter buffer: elements Offset..Offset+Length.</summary>
+public readonly record struct ParameterSegment(int Offset, int Length);
+
+/// <summary>
+/// An update rule that folds two other per-step passes over the parameters into its own: the gradient of an L2
+/// weight penalty (λ·w, on the weight segments only) and the running average of the weights. Apart they are three
+/// passes over the parameters, the gradient and the rule's state, ~30 MB of memory traffic per step for
+/// <c>fc:512-256</c> with Adam; fused, one pass of ~20 MB (an epoch ~5% faster, and less for two workers sharing the
+/// machine's caches to fight over). The Solver uses it when the rule offers it; others keep the separate passes.
+/// </summary>
+public interface IFusedUpdateRule : IUpdateRule
+{
+    /// <summary>
+    /// Bit for bit the same as, in order: <c>dw[i] += l2·w[i]</c> on the <paramref name="weights"/> segments (which
+    /// are sorted, disjoint and inside the buffer); <see cref="IUpdateRule.Step"/>; then, when <paramref name="average"/>
+    /// is not empty, <c>average[i] += (1 − averageDecay)·(w[i] − average[i])</c> with the updated weights — except that
+    /// <paramref name="dw"/> is left as given.
+    /// </summary>
+    void StepFused(Span<float> w, ReadOnlySpan<float> dw, float learningRate, ReadOnlySpan<ParameterSegment> weights, float l2,
+        Span<float> average, float averageDecay);
+}
