@@ -1,7 +1,18 @@
+using CvLearn.Core.Models;
+
 namespace CvLearn.Core.Optim;
 
 /// <summary>A contiguous run of the flat parameter buffer: elements Offset..Offset+Length.</summary>
-public readonly record struct ParameterSegment(int Offset, int Length);
+public readonly record struct ParameterSegment(int Offset, int Length)
+{
+    /// <summary>The weight parameters of <paramref name="parameters"/> (where a weight penalty applies), sorted by offset.</summary>
+    public static ParameterSegment[] Weights(ParameterSet<float> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return parameters.Parameters.Where(p => p.Role == ParameterRole.Weight).OrderBy(p => p.Offset)
+            .Select(p => new ParameterSegment(p.Offset, p.Length)).ToArray();
+    }
+}
 
 /// <summary>
 /// An update rule that folds two other per-step passes over the parameters into its own: the gradient of an L2

@@ -72,8 +72,7 @@ public sealed class Solver
         _batchShape = Evaluation.BatchShape(network);
         _batchLabels = new int[Math.Min(options.BatchSize, train.Count)];
         _ema = options.EmaDecay > 0 ? new float[network.Parameters.Count] : null;
-        _weightSegments = network.Parameters.Parameters.Where(p => p.Role == ParameterRole.Weight).OrderBy(p => p.Offset)
-            .Select(p => new ParameterSegment(p.Offset, p.Length)).ToArray();
+        _weightSegments = ParameterSegment.Weights(network.Parameters);
         _trainSample = options.TrainAccuracySample >= train.Count ? null : SampleIndices(train.Count, options.TrainAccuracySample, options.Seed);
     }
 

@@ -17,8 +17,7 @@ internal static class FusedStepBench
     public static int Run()
     {
         var net = ModelFactory.CreateNetwork<float>(ModelSpec.Parse("fc:512-256"), [1, 28, 28], 10, new ModelBuildOptions { Seed = 1 });
-        var weights = net.Parameters.Parameters.Where(p => p.Role == ParameterRole.Weight).OrderBy(p => p.Offset)
-            .Select(p => new ParameterSegment(p.Offset, p.Length)).ToArray();
+        var weights = ParameterSegment.Weights(net.Parameters);
         int n = net.Parameters.Count;
         var w = net.Parameters.Values.ToArray();
         var dw = new float[n];
