@@ -97,6 +97,17 @@ public sealed class PreprocessingStats
 
     public int OutputSize => Options.UsesProjection ? Eigenvalues.Length : InputSize;
 
+    /// <summary>
+    /// True when <paramref name="other"/> transforms images exactly as these statistics do (same options, shape and
+    /// values): e.g. the checkpoints of one search, which each carry their own copy of the statistics. Lets a caller
+    /// preprocess a split once for all of them.
+    /// </summary>
+    public bool SameTransform(PreprocessingStats? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            (Options == other.Options && Channels == other.Channels && Height == other.Height && Width == other.Width
+             && Mean.AsSpan().SequenceEqual(other.Mean) && Std.AsSpan().SequenceEqual(other.Std)
+             && Components.AsSpan().SequenceEqual(other.Components) && Eigenvalues.AsSpan().SequenceEqual(other.Eigenvalues)));
+
     /// <summary>Fits the statistics on <paramref name="train"/> (the training split — never validation or test data).</summary>
     public static PreprocessingStats Fit(IImageSet train, PreprocessingOptions? options = null)
     {

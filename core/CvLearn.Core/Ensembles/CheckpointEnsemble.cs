@@ -138,10 +138,20 @@ public static class CheckpointEnsemble
         // Same data for every member (checked), so the raw split is loaded once; preprocessing is per member.
         var raw = await CheckpointData.RawSplitAsync(members[0].Checkpoint, split, options.DataDir, options.Limit, ct).ConfigureAwait(false);
         var probs = new float[members.Count][];
+        // The members of one search carry equal statistics: preprocess once per distinct transform, not per member
+        // (each copy of a 5,000-image split is 16 MB of fresh memory, ~0.1 s in a VM).
+        var preprocessed = new List<(PreprocessingStats? Stats, LabeledImages Images)>();
         for (int i = 0; i < members.Count; i++)
         {
             var cp = members[i].Checkpoint;
-            var images = CheckpointData.Preprocess(cp, raw);
+            var stats = cp.Preprocessing;
+            int known = preprocessed.FindIndex(p => p.Stats is null ? stats is null : p.Stats.SameTransform(stats));
+            if (known < 0)
+            {
+                preprocessed.Add((stats, CheckpointData.Preprocess(cp, raw)));
+                known = preprocessed.Count - 1;
+            }
+            var images = preprocessed[known].Images;
             probs[i] = new float[images.Count * cp.Classes];
             await Task.Run(() => classifiers[i].PredictProbabilities(images, probs[i], ct), ct).ConfigureAwait(false);
         }

@@ -51,8 +51,13 @@ public sealed partial class FinalEnsembleService(SearchCoordinator coordinator, 
         int k = Math.Max(1, coordinator.Config.Ensemble.Top);
         var candidates = coordinator.TopCheckpoints(2 * k);
         if (candidates.Count == 0) return null;
-        var members = new List<NamedCheckpoint>(candidates.Count);
-        foreach (var c in candidates) members.Add(new NamedCheckpoint(c.Id, await StoredCheckpoints.LoadAsync(store, c.BestCheckpointKey!, ct).ConfigureAwait(false)));
+        // The dataset loads while the checkpoints are read, and those are read concurrently: the workers have just
+        // left, so both cores are free, and the search's result waits for this.
+        var dataset = PreparedData.LoadAsync(coordinator.Config.Dataset.Name, coordinator.Config.Dataset.DataDir, ct);
+        var loads = Task.WhenAll(candidates.Select(c => StoredCheckpoints.LoadAsync(store, c.BestCheckpointKey!, ct)));
+        await Task.WhenAll(loads, dataset).ConfigureAwait(false); // both observed: a failure of either is this one's
+        var loaded = await loads.ConfigureAwait(false);
+        var members = candidates.Select((c, i) => new NamedCheckpoint(c.Id, loaded[i])).ToList();
         var result = await CheckpointEnsemble.EvaluateAsync(members, EvaluationSplit.Validation, new CheckpointEnsembleOptions
         {
             DataDir = coordinator.Config.Dataset.DataDir,

@@ -164,4 +164,23 @@ public class PreprocessingStatsTests
         Assert.Equal(40 * 3, projected.Pixels.Length);
         Assert.Equal(before, train.Pixels); // a projection changes the size: a new set, the input untouched
     }
+
+    [Fact]
+    public void SameTransform_ComparesOptionsShapeAndValues()
+    {
+        var data = Correlated(60, 1, 2, 3, seed: 3, offset: 10);
+        var options = new PreprocessingOptions { Std = StatisticMode.PerChannel, PcaComponents = 3 };
+        var a = PreprocessingStats.Fit(data, options);
+        var copy = new PreprocessingStats(a.Options, a.Channels, a.Height, a.Width, (float[])a.Mean.Clone(), (float[])a.Std.Clone(),
+            (float[])a.Components.Clone(), (double[])a.Eigenvalues.Clone());
+        Assert.True(a.SameTransform(copy)); // another copy of the same statistics, as each checkpoint carries
+        Assert.True(a.SameTransform(a));
+        Assert.False(a.SameTransform(null));
+        Assert.False(a.SameTransform(PreprocessingStats.Fit(data, options with { PcaComponents = 2 })));
+        Assert.False(a.SameTransform(PreprocessingStats.Fit(Correlated(60, 1, 2, 3, seed: 4, offset: 10), options)));
+        var mean = (float[])a.Mean.Clone();
+        mean[0] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(mean[0]) + 1); // one ulp
+        Assert.False(a.SameTransform(new PreprocessingStats(a.Options, a.Channels, a.Height, a.Width, mean, a.Std, a.Components, a.Eigenvalues)));
+        Assert.False(a.SameTransform(new PreprocessingStats(a.Options, a.Channels, 3, 2, a.Mean, a.Std, a.Components, a.Eigenvalues)));
+    }
 }
