@@ -41,6 +41,14 @@ public static class ImageSets
         return new LabeledImages(pixels, (int[])images.Labels.Clone(), images.Channels, images.Height, images.Width, images.Classes, images.ClassNames);
     }
 
+    /// <summary>Throws unless images start..start+count exist and <paramref name="destination"/> holds them.</summary>
+    internal static void CheckRange(IImageSet set, int start, int count, Span<float> destination)
+    {
+        if (start < 0 || count < 0 || start > set.Count - count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Images {start}..{start + count} are outside the {set.Count} of the set.");
+        CheckDestination(set, count, destination);
+    }
+
     /// <summary>Throws unless <paramref name="destination"/> holds <paramref name="count"/> images of <paramref name="set"/>.</summary>
     internal static void CheckDestination(IImageSet set, int count, Span<float> destination)
     {

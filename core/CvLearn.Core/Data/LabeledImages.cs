@@ -36,9 +36,7 @@ public sealed class LabeledImages : IImageSet
 
     public void CopyImages(int start, int count, Span<float> destination)
     {
-        if (start < 0 || count < 0 || start > Count - count)
-            throw new ArgumentOutOfRangeException(nameof(count), $"Images {start}..{start + count} are outside the {Count} of the set.");
-        ImageSets.CheckDestination(this, count, destination);
+        ImageSets.CheckRange(this, start, count, destination);
         Pixels.AsSpan(start * SampleSize, count * SampleSize).CopyTo(destination);
     }
 

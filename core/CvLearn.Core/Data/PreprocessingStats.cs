@@ -178,14 +178,8 @@ public sealed class PreprocessingStats
         }
         else
         {
-            int d = InputSize, k = OutputSize;
-            var chunk = new float[Math.Min(images.Count, ChunkRows) * d];
-            for (int start = 0; start < images.Count; start += ChunkRows)
-            {
-                int rows = Math.Min(ChunkRows, images.Count - start);
-                images.CopyImages(start, rows, chunk);
-                Transform(chunk.AsSpan(0, rows * d), rows, output.AsSpan(start * k, rows * k));
-            }
+            int k = OutputSize;
+            ForEachChunk(images, (rows, start, count) => Transform(rows, count, output.AsSpan(start * k, count * k)));
         }
         int[] shape = OutputShape;
         return new LabeledImages(output, (int[])images.Labels.Clone(), shape[0], shape[1], shape[2], images.Classes, images.ClassNames);
@@ -262,16 +256,11 @@ public sealed class PreprocessingStats
         if (mode == StatisticMode.None) return [];
         int d = c * hw, n = images.Count;
         var sum = new double[d];
-        // Samples are read in chunks through one scratch buffer, so a set of bytes is never materialized as floats;
-        // the sums still run sample by sample in image order.
-        var chunk = new float[Math.Min(n, ChunkRows) * d];
-        for (int start = 0; start < n; start += ChunkRows)
+        ForEachChunk(images, (rows, _, count) =>
         {
-            int rows = Math.Min(ChunkRows, n - start);
-            images.CopyImages(start, rows, chunk);
-            for (int r = 0; r < rows; r++)
+            for (int r = 0; r < count; r++)
             {
-                ReadOnlySpan<float> sample = chunk.AsSpan(r * d, d);
+                ReadOnlySpan<float> sample = rows.Slice(r * d, d);
                 if (center is null)
                 {
                     for (int i = 0; i < d; i++) sum[i] += sample[i];
@@ -281,7 +270,7 @@ public sealed class PreprocessingStats
                     for (int i = 0; i < d; i++) { double v = sample[i] - center[i]; sum[i] += v * v; }
                 }
             }
-        }
+        });
         if (mode == StatisticMode.PerPixel)
         {
             var result = new float[d];
@@ -303,20 +292,35 @@ public sealed class PreprocessingStats
     {
         int n = images.Count;
         var cov = new double[(long)d * d];
-        var chunk = new float[Math.Min(n, ChunkRows) * d];
         var partial = new float[d * d];
-        for (int start = 0; start < n; start += ChunkRows)
+        ForEachChunk(images, (rows, _, count) =>
         {
-            int rows = Math.Min(ChunkRows, n - start);
-            Span<float> buf = chunk.AsSpan(0, rows * d);
-            images.CopyImages(start, rows, buf);
-            normalizer.Normalize(buf, rows);
+            normalizer.Normalize(rows, count);
             // partial (D×D) = Xᵀ X over this chunk; summing chunks in double keeps precision for N = 60 000.
-            Gemm.Multiply(true, false, d, d, rows, 1f, buf, d, buf, d, 0f, partial, d);
+            Gemm.Multiply(true, false, d, d, count, 1f, rows, d, rows, d, 0f, partial, d);
             for (int i = 0; i < partial.Length; i++) cov[i] += partial[i];
-        }
+        });
         for (int i = 0; i < cov.Length; i++) cov[i] /= n;
         return cov;
+    }
+
+    private delegate void ChunkAction(Span<float> rows, int start, int count);
+
+    /// <summary>
+    /// Reads the images in order, <see cref="ChunkRows"/> at a time through one scratch buffer, so that a set stored
+    /// as bytes is never materialized as floats; <paramref name="action"/> gets each chunk (count·D values).
+    /// </summary>
+    private static void ForEachChunk(IImageSet images, ChunkAction action)
+    {
+        int d = images.SampleSize, n = images.Count;
+        var chunk = new float[Math.Min(n, ChunkRows) * d];
+        for (int start = 0; start < n; start += ChunkRows)
+        {
+            int count = Math.Min(ChunkRows, n - start);
+            Span<float> rows = chunk.AsSpan(0, count * d);
+            images.CopyImages(start, count, rows);
+            action(rows, start, count);
+        }
     }
 
     /// <summary>Fit and Apply take raw pixel values: a view that normalizes as it reads would be normalized twice.</summary>

@@ -69,9 +69,7 @@ public sealed class RawImageView : IImageSet
 
     public void CopyImages(int start, int count, Span<float> destination)
     {
-        if (start < 0 || count < 0 || start > Count - count)
-            throw new ArgumentOutOfRangeException(nameof(count), $"Images {start}..{start + count} are outside the {Count} of the set.");
-        ImageSets.CheckDestination(this, count, destination);
+        ImageSets.CheckRange(this, start, count, destination);
         int size = SampleSize;
         var all = Source.Pixels.Span;
         if (_indices is null)
