@@ -3,33 +3,15 @@ namespace CvLearn.Core.Data;
 /// <summary>
 /// A set of labelled images stored NCHW as float32 (raw pixel values 0–255 until preprocessed).
 /// </summary>
-public sealed class LabeledImages : IImageSet
+public sealed class LabeledImages : ImageSetBase, IImageSet
 {
     public LabeledImages(float[] pixels, int[] labels, int channels, int height, int width, int classes, IReadOnlyList<string>? classNames = null)
+        : base((pixels ?? throw new ArgumentNullException(nameof(pixels))).Length, "pixel values", labels, channels, height, width, classes, classNames)
     {
-        ArgumentNullException.ThrowIfNull(pixels);
-        ImageSetChecks.Validate(pixels.Length, "pixel values", labels, channels, height, width, classes);
         Pixels = pixels;
-        Labels = labels;
-        Channels = channels;
-        Height = height;
-        Width = width;
-        Classes = classes;
-        ClassNames = ImageSetChecks.ClassNames(classNames, classes);
     }
 
     public float[] Pixels { get; }
-    public int[] Labels { get; }
-    public int Channels { get; }
-    public int Height { get; }
-    public int Width { get; }
-    public int Classes { get; }
-    public IReadOnlyList<string> ClassNames { get; }
-    public int Count => Labels.Length;
-    public int SampleSize => Channels * Height * Width;
-
-    /// <summary>Shape of one image, (C, H, W).</summary>
-    public int[] ImageShape => [Channels, Height, Width];
 
     /// <summary>One image's pixels.</summary>
     public ReadOnlySpan<float> Image(int index) => Pixels.AsSpan(index * SampleSize, SampleSize);

@@ -9,7 +9,7 @@ namespace CvLearn.Core.Data;
 /// split would hold). Statistics with a projection (PCA, whitening) change the sample size and are refused: use
 /// <see cref="PreprocessingStats.Apply(IImageSet)"/>, which materializes the projected set.
 /// </summary>
-public sealed class RawImageView : IImageSet
+public sealed class RawImageView : ImageSetBase, IImageSet
 {
     private readonly int[]? _indices;
 
@@ -17,11 +17,11 @@ public sealed class RawImageView : IImageSet
     /// <param name="indices">Which images, in view order (all of them when null); each below <c>source.Count</c>.</param>
     /// <param name="preprocessing">Mean/std statistics fitted on the training split, or null for pixel values 0–255.</param>
     public RawImageView(RawImages source, int[]? indices = null, PreprocessingStats? preprocessing = null)
+        : this(source, indices, LabelsOf(source, indices), preprocessing) { }
+
+    private RawImageView(RawImages source, int[]? indices, int[] labels, PreprocessingStats? preprocessing)
+        : base((long)labels.Length * source.SampleSize, "pixel bytes", labels, source.Channels, source.Height, source.Width, source.Classes, source.ClassNames)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        if (indices is not null)
-            foreach (int j in indices)
-                if ((uint)j >= (uint)source.Count) throw new ArgumentOutOfRangeException(nameof(indices), j, $"Index outside the {source.Count} images.");
         if (preprocessing is not null)
         {
             if (preprocessing.Options.UsesProjection)
@@ -32,18 +32,22 @@ public sealed class RawImageView : IImageSet
         Source = source;
         _indices = indices;
         Preprocessing = preprocessing;
-        if (indices is null)
-        {
-            Labels = source.Labels;
-        }
-        else
-        {
-            Labels = new int[indices.Length];
-            for (int i = 0; i < indices.Length; i++) Labels[i] = source.Labels[indices[i]];
-        }
     }
 
-    private RawImageView(RawImageView view, PreprocessingStats preprocessing) : this(view.Source, view._indices, preprocessing) { }
+    /// <summary>The labels of the picked images (the source's own array when all are picked); checks the indices.</summary>
+    private static int[] LabelsOf(RawImages source, int[]? indices)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (indices is null) return source.Labels;
+        var labels = new int[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int j = indices[i];
+            if ((uint)j >= (uint)source.Count) throw new ArgumentOutOfRangeException(nameof(indices), j, $"Index outside the {source.Count} images.");
+            labels[i] = source.Labels[j];
+        }
+        return labels;
+    }
 
     /// <summary>The bytes the view reads.</summary>
     public RawImages Source { get; }
@@ -51,20 +55,11 @@ public sealed class RawImageView : IImageSet
     /// <summary>The normalization applied as images are read, or null.</summary>
     public PreprocessingStats? Preprocessing { get; }
 
-    public int Count => Labels.Length;
-    public int Channels => Source.Channels;
-    public int Height => Source.Height;
-    public int Width => Source.Width;
-    public int Classes => Source.Classes;
-    public IReadOnlyList<string> ClassNames => Source.ClassNames;
-    public int[] Labels { get; }
-    public int SampleSize => Source.SampleSize;
-
     /// <summary>The same images normalized by <paramref name="preprocessing"/> (mean/std only) as they are read.</summary>
     public RawImageView WithPreprocessing(PreprocessingStats preprocessing)
     {
         ArgumentNullException.ThrowIfNull(preprocessing);
-        return new RawImageView(this, preprocessing);
+        return new RawImageView(Source, _indices, Labels, preprocessing);
     }
 
     public void CopyImages(int start, int count, Span<float> destination)

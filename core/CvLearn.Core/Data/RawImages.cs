@@ -9,29 +9,15 @@ namespace CvLearn.Core.Data;
 /// float32 as they are taken: a worker never materializes a float copy of the training file or of its split. In a VM,
 /// first-touched memory costs ~3 ms per MB, so the 172 MB of a Fashion-MNIST training split in floats took ~0.6 s.
 /// </summary>
-public sealed class RawImages
+public sealed class RawImages : ImageSetBase
 {
     public RawImages(ReadOnlyMemory<byte> pixels, int[] labels, int channels, int height, int width, int classes, IReadOnlyList<string>? classNames = null)
+        : base(pixels.Length, "pixel bytes", labels, channels, height, width, classes, classNames)
     {
-        ImageSetChecks.Validate(pixels.Length, "pixel bytes", labels, channels, height, width, classes);
         Pixels = pixels;
-        Labels = labels;
-        Channels = channels;
-        Height = height;
-        Width = width;
-        Classes = classes;
-        ClassNames = ImageSetChecks.ClassNames(classNames, classes);
     }
 
     public ReadOnlyMemory<byte> Pixels { get; }
-    public int[] Labels { get; }
-    public int Channels { get; }
-    public int Height { get; }
-    public int Width { get; }
-    public int Classes { get; }
-    public IReadOnlyList<string> ClassNames { get; }
-    public int Count => Labels.Length;
-    public int SampleSize => Channels * Height * Width;
 
     /// <summary>All images as float32 pixel values 0–255.</summary>
     public LabeledImages ToLabeledImages() => Take(Count);
