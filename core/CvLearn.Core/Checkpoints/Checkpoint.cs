@@ -44,4 +44,7 @@ public sealed record Checkpoint
     public PreprocessingStats? Preprocessing { get; init; }
 
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
+
+    /// <summary>The raw parameters' class probabilities on the validation split at capture; null when not recorded (older checkpoints).</summary>
+    public ValidationPredictions? ValidationPredictions { get; init; }
 }

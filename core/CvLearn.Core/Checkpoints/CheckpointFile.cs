@@ -18,7 +18,8 @@ namespace CvLearn.Core.Checkpoints;
 /// end − 4    CRC-32 (IEEE) of every byte before it
 /// </code>
 /// Sections: MODL (spec, input shape, classes, class names), HYPR, META (string maps), PARM, STAT, EMAP (named arrays),
-/// OPTM (optimizer), SOLV (string→double map), PREP (preprocessing), HIST (epoch records). A reader skips unknown
+/// OPTM (optimizer), SOLV (string→double map), PREP (preprocessing), HIST (epoch records), and the optional vprd
+/// (validation predictions: classes, labels, probabilities; see <see cref="ValidationPredictions"/>). A reader skips unknown
 /// sections whose tag starts with a lowercase letter (optional additions) and rejects unknown uppercase ones
 /// (critical: a newer writer's data this build would silently drop) — the PNG chunk convention.
 /// The whole file is held in memory while reading, so checkpoints are limited to ~2 GB.
@@ -109,6 +110,8 @@ public static class CheckpointFile
                 s.F64(r.EmaValidationAccuracy); s.F64(r.LearningRate); s.F64(r.Seconds);
             }
         });
+        // Lowercase tag: optional, so readers older than it skip it and still load the model.
+        if (checkpoint.ValidationPredictions is { } vp) Section("vprd", s => { s.I32(vp.Classes); s.Ints(vp.Labels); s.Floats(vp.Probabilities); });
 
         BinaryPrimitives.WriteUInt32LittleEndian(w.WrittenSpanMutable.Slice(sectionCountOffset, 4), sections);
         w.PatchU64(lengthOffset, (ulong)(w.Length + ChecksumSize));
@@ -131,7 +134,8 @@ public static class CheckpointFile
         Add(c.EmaParameters);
         Add(c.Optimizer?.Buffers);
         long preprocessing = c.Preprocessing is { } p ? 4L * (p.Mean.Length + p.Std.Length + p.Components.Length) + 8L * p.Eigenvalues.Length : 0;
-        return (int)Math.Min(Array.MaxLength, 4 * floats + preprocessing + (1 << 16));
+        long predictions = c.ValidationPredictions is { } vp ? 4L * (vp.Labels.Length + vp.Probabilities.Length) : 0;
+        return (int)Math.Min(Array.MaxLength, 4 * floats + preprocessing + predictions + (1 << 16));
     }
 
     /// <summary>
@@ -271,6 +275,7 @@ public static class CheckpointFile
         var solver = new Dictionary<string, double>(StringComparer.Ordinal);
         PreprocessingStats? prep = null;
         var history = new List<EpochRecord>();
+        ValidationPredictions? predictions = null;
 
         for (uint i = 0; i < sectionCount; i++)
         {
@@ -314,6 +319,13 @@ public static class CheckpointFile
                         history.Add(new EpochRecord(s.I32("epoch"), s.F64("train loss"), s.F64("train accuracy"), s.F64("validation accuracy"),
                             s.F64("EMA validation accuracy"), s.F64("learning rate"), s.F64("seconds")));
                     break;
+                case "vprd":
+                    int predictedClasses = s.I32("validation prediction classes");
+                    int[] labels = s.Ints("validation labels");
+                    float[] probabilities = s.Floats("validation probabilities");
+                    try { predictions = new ValidationPredictions(labels, probabilities, predictedClasses); }
+                    catch (ArgumentException ex) { throw s.Error(ex.Message); }
+                    break;
                 default:
                     if (tag.Length > 0 && char.IsAsciiLetterLower(tag[0])) continue;   // optional section from a newer writer
                     throw new CheckpointFormatException($"checkpoint has a required section '{tag}' this build does not understand; upgrade CvLearn to load it.", source);
@@ -323,6 +335,8 @@ public static class CheckpointFile
         r.ExpectEnd();
         if (spec is null) throw r.Error("the MODL section (model spec and shapes) is missing.");
         if (parameters is null) throw r.Error("the PARM section (parameters) is missing.");
+        if (predictions is not null && predictions.Classes != classes)
+            throw r.Error($"the validation predictions have {predictions.Classes} classes but the model has {classes}.");
         try
         {
             return new Checkpoint
@@ -340,6 +354,7 @@ public static class CheckpointFile
                 SolverState = solver,
                 Preprocessing = prep,
                 History = history,
+                ValidationPredictions = predictions,
             };
         }
         catch (ArgumentException ex)
@@ -366,6 +381,8 @@ public static class CheckpointFile
         CheckUnique(c.State, "State");
         if (c.EmaParameters is not null) CheckUnique(c.EmaParameters, "EmaParameters");
         if (c.Optimizer is not null) CheckUnique(c.Optimizer.Buffers, "Optimizer.Buffers");
+        if (c.ValidationPredictions is { } vp && vp.Classes != c.Classes)
+            throw new ArgumentException($"Checkpoint.ValidationPredictions has {vp.Classes} classes but the model has {c.Classes}.");
 
         static void CheckUnique(IReadOnlyList<NamedArray> arrays, string what)
         {

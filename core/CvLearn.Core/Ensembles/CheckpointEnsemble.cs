@@ -31,6 +31,13 @@ public sealed record CheckpointEnsembleOptions
 
     /// <summary>Maximum greedy rounds (ensemble size counting repeats). Null: twice the number of members.</summary>
     public int? GreedyMaxSize { get; init; }
+
+    /// <summary>
+    /// Score the validation split from the probabilities the checkpoints carry (<see cref="Checkpoint.ValidationPredictions"/>)
+    /// when every member has them — no dataset and no forward pass needed. Does not apply to the test split,
+    /// to <see cref="UseEma"/> (they are the raw weights') or to a <see cref="Limit"/>; false always recomputes.
+    /// </summary>
+    public bool UseStoredPredictions { get; init; } = true;
 }
 
 /// <summary>Accuracy of one member on the evaluated split.</summary>
@@ -106,9 +113,13 @@ public static class CheckpointEnsemble
         if (options.Limit is < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Limit, "The image limit must be at least 1.");
         CheckSameData(members, split == EvaluationSplit.Validation || options.Greedy);
 
-        var classifiers = new NetworkClassifier[members.Count];
+        // Built on first use: stored validation predictions need no network.
+        var classifiers = new Lazy<NetworkClassifier>[members.Count];
         for (int i = 0; i < members.Count; i++)
-            classifiers[i] = new NetworkClassifier(TrainingCheckpoint.LoadNetwork(members[i].Checkpoint, options.UseEma, members[i].Name), name: members[i].Name);
+        {
+            var m = members[i];
+            classifiers[i] = new Lazy<NetworkClassifier>(() => new NetworkClassifier(TrainingCheckpoint.LoadNetwork(m.Checkpoint, options.UseEma, m.Name), name: m.Name));
+        }
 
         var (labels, probs) = await ProbabilitiesAsync(members, classifiers, split, options, cancellationToken).ConfigureAwait(false);
         int classes = members[0].Checkpoint.Classes;
@@ -133,8 +144,9 @@ public static class CheckpointEnsemble
     }
 
     private static async Task<(int[] Labels, float[][] Probabilities)> ProbabilitiesAsync(IReadOnlyList<NamedCheckpoint> members,
-        NetworkClassifier[] classifiers, EvaluationSplit split, CheckpointEnsembleOptions options, CancellationToken ct)
+        Lazy<NetworkClassifier>[] classifiers, EvaluationSplit split, CheckpointEnsembleOptions options, CancellationToken ct)
     {
+        if (split == EvaluationSplit.Validation && StoredValidationPredictions(members, options) is { } stored) return stored;
         // Same data for every member (checked), so the raw split is loaded once; preprocessing is per member.
         var raw = await CheckpointData.RawSplitAsync(members[0].Checkpoint, split, options.DataDir, options.Limit, ct).ConfigureAwait(false);
         var probs = new float[members.Count][];
@@ -153,9 +165,30 @@ public static class CheckpointEnsemble
             }
             var images = preprocessed[known].Images;
             probs[i] = new float[images.Count * cp.Classes];
-            await Task.Run(() => classifiers[i].PredictProbabilities(images, probs[i], ct), ct).ConfigureAwait(false);
+            var classifier = classifiers[i].Value;
+            await Task.Run(() => classifier.PredictProbabilities(images, probs[i], ct), ct).ConfigureAwait(false);
         }
         return (raw.Labels, probs);
+    }
+
+    /// <summary>
+    /// The members' stored validation probabilities, or null when they cannot stand in for a recomputation (not
+    /// asked for, EMA weights, an image limit, or a member without them).
+    /// </summary>
+    /// <exception cref="ArgumentException">Members whose stored labels differ: they were scored on different images.</exception>
+    private static (int[] Labels, float[][] Probabilities)? StoredValidationPredictions(IReadOnlyList<NamedCheckpoint> members, CheckpointEnsembleOptions options)
+    {
+        if (!options.UseStoredPredictions || options.UseEma || options.Limit is not null) return null;
+        if (members.Any(m => m.Checkpoint.ValidationPredictions is null)) return null;
+        var first = members[0].Checkpoint.ValidationPredictions!;
+        foreach (var m in members.Skip(1))
+        {
+            // Same dataset and split metadata (checked before), so different labels mean different dataset files.
+            if (!m.Checkpoint.ValidationPredictions!.Labels.AsSpan().SequenceEqual(first.Labels))
+                throw new ArgumentException($"{m.Name} and {members[0].Name} were scored on different validation images (their stored validation labels differ, " +
+                    "although dataset and split agree: did the workers read different dataset files?); an ensemble needs members scored on the same images.");
+        }
+        return (first.Labels, members.Select(m => m.Checkpoint.ValidationPredictions!.Probabilities).ToArray());
     }
 
     private static double AverageAccuracy(float[][] probs, int[] counts, int classes, int[] labels)

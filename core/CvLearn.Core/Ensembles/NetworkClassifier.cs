@@ -1,7 +1,7 @@
 using CvLearn.Core.Data;
 using CvLearn.Core.Models;
 using CvLearn.Core.Tensors;
-using TP = System.Numerics.Tensors.TensorPrimitives; // aliased: our Tensor<T> clashes with System.Numerics.Tensors by name
+using CvLearn.Core.Training;
 
 namespace CvLearn.Core.Ensembles;
 
@@ -54,18 +54,9 @@ public sealed class NetworkClassifier : IClassifier
                 var x = Tensor<float>.Ensure(ref _batch, n, shape[0], shape[1], shape[2]);
                 data.Pixels.AsSpan(start * d, n * d).CopyTo(x.Span);
                 var scores = _network.Scores(x, training: false).Span;
-                for (int i = 0; i < n; i++) Softmax(scores.Slice(i * c, c), probabilities.AsSpan((start + i) * c, c));
+                for (int i = 0; i < n; i++) Evaluation.Softmax(scores.Slice(i * c, c), probabilities.AsSpan((start + i) * c, c));
             }
         }
-    }
-
-    /// <summary>Numerically stable softmax (shift by the row max before exponentiating).</summary>
-    internal static void Softmax(ReadOnlySpan<float> scores, Span<float> destination)
-    {
-        float max = TP.Max(scores);
-        TP.Subtract(scores, max, destination);
-        TP.Exp(destination, destination);
-        TP.Divide(destination, TP.Sum(destination), destination);
     }
 
     public override string ToString() => Name;

@@ -1,6 +1,7 @@
 using CvLearn.Core.Data;
 using CvLearn.Core.Models;
 using CvLearn.Core.Tensors;
+using TP = System.Numerics.Tensors.TensorPrimitives; // aliased: our Tensor<T> clashes with System.Numerics.Tensors by name
 
 namespace CvLearn.Core.Training;
 
@@ -51,13 +52,19 @@ public static class Evaluation
     /// <summary>
     /// Accuracy over the images at <paramref name="indices"/> (all when null), loading batches into
     /// <paramref name="buffer"/> (created or grown as needed, then reused by the caller: no allocation in steady state).
+    /// When <paramref name="probabilities"/> is not empty it receives the softmax of every scored row (N·C floats),
+    /// the same values <see cref="PredictProbabilities(Network{float}, IImageSet, Span{float}, int)"/> writes; the
+    /// accuracy still takes the arg-max of the scores, so it does not depend on whether probabilities are asked for.
     /// </summary>
-    internal static double Accuracy(Network<float> network, IImageSet data, int[]? indices, int batchSize, ref Tensor<float>? buffer)
+    internal static double Accuracy(Network<float> network, IImageSet data, int[]? indices, int batchSize, ref Tensor<float>? buffer,
+        Span<float> probabilities = default)
     {
         Check(network, data, batchSize);
         int total = indices?.Length ?? data.Count;
         if (total == 0) throw new ArgumentException("Cannot measure accuracy on an empty image set.", nameof(data));
         int c = network.Classes;
+        if (!probabilities.IsEmpty && probabilities.Length != total * c)
+            throw new ArgumentException($"Probabilities hold {probabilities.Length} floats but {total} images × {c} classes = {total * c} are needed.", nameof(probabilities));
         Span<int> shape = network.InputShape.Length < MaxStackRank ? stackalloc int[network.InputShape.Length + 1] : new int[network.InputShape.Length + 1];
         BatchShape(network, shape);
         long correct = 0;
@@ -70,6 +77,7 @@ public static class Evaluation
             {
                 int label = data.Labels[indices is null ? start + i : indices[start + i]];
                 if (ArgMax(scores.Slice(i * c, c)) == label) correct++;
+                if (!probabilities.IsEmpty) Softmax(scores.Slice(i * c, c), probabilities.Slice((start + i) * c, c));
             }
         }
         return (double)correct / total;
@@ -132,19 +140,16 @@ public static class Evaluation
         return best;
     }
 
-    /// <summary>Numerically stable softmax: exponentiate after subtracting the row maximum.</summary>
-    private static void Softmax(ReadOnlySpan<float> scores, Span<float> probabilities)
+    /// <summary>
+    /// Numerically stable softmax: exponentiate after subtracting the row maximum. The one softmax of evaluation:
+    /// ensembles (<see cref="Ensembles.NetworkClassifier"/>) use it too, so probabilities recorded during training
+    /// equal recomputed ones bit for bit.
+    /// </summary>
+    internal static void Softmax(ReadOnlySpan<float> scores, Span<float> probabilities)
     {
-        float max = scores[0];
-        for (int j = 1; j < scores.Length; j++) max = MathF.Max(max, scores[j]);
-        float sum = 0;
-        for (int j = 0; j < scores.Length; j++)
-        {
-            float e = MathF.Exp(scores[j] - max);
-            probabilities[j] = e;
-            sum += e;
-        }
-        float inv = 1 / sum;
-        for (int j = 0; j < scores.Length; j++) probabilities[j] *= inv;
+        float max = TP.Max(scores);
+        TP.Subtract(scores, max, probabilities);
+        TP.Exp(probabilities, probabilities);
+        TP.Divide(probabilities, TP.Sum(probabilities), probabilities);
     }
 }

@@ -35,6 +35,8 @@ public sealed class Solver
     private readonly float[]? _ema;             // running average of the weights, null when disabled
     private readonly ParameterSegment[] _weightSegments; // where the L2 penalty applies, for a fused update rule
     private readonly List<EpochRecord> _history = new();
+    private readonly float[] _validationProbabilities; // softmax of the raw weights on the validation split, at the last epoch end
+    private int _validationProbabilitiesEpoch;         // the epoch they belong to (0: none yet)
     private Tensor<float>? _batch;
     private Tensor<float>? _evalBatch;
     private bool _initialized;
@@ -73,6 +75,7 @@ public sealed class Solver
         _batchLabels = new int[Math.Min(options.BatchSize, train.Count)];
         _ema = options.EmaDecay > 0 ? new float[network.Parameters.Count] : null;
         _weightSegments = ParameterSegment.Weights(network.Parameters);
+        _validationProbabilities = new float[validation.Count * network.Classes];
         _trainSample = options.TrainAccuracySample >= train.Count ? null : SampleIndices(train.Count, options.TrainAccuracySample, options.Seed);
     }
 
@@ -101,6 +104,14 @@ public sealed class Solver
     /// <see cref="SolverOptions.EmaDecay"/> is 0. Read it between epochs (e.g. in the callback) to checkpoint it.
     /// </summary>
     public ReadOnlySpan<float> EmaWeights => _ema;
+
+    /// <summary>
+    /// The raw weights' softmax class probabilities on the validation split (row-major N × C), computed with the
+    /// epoch's validation accuracy at the end of epoch <see cref="EpochsDone"/>; empty before the first epoch end of
+    /// this run (also right after a resume). Checkpoints carry them, so ensembles need no forward pass.
+    /// </summary>
+    public ReadOnlySpan<float> ValidationProbabilities =>
+        _validationProbabilitiesEpoch > 0 && _validationProbabilitiesEpoch == EpochsDone ? _validationProbabilities : default;
 
     /// <summary>
     /// Trains until <see cref="SolverOptions.Epochs"/> epochs are done, the loss diverges, the callback answers
@@ -301,7 +312,8 @@ public sealed class Solver
         double lr = Schedule.LearningRate;
         int evalBatch = Options.EvalBatchSize;
         double trainAcc = Evaluation.Accuracy(Network, _train, _trainSample, evalBatch, ref _evalBatch);
-        double valAcc = Evaluation.Accuracy(Network, _validation, null, evalBatch, ref _evalBatch);
+        double valAcc = Evaluation.Accuracy(Network, _validation, null, evalBatch, ref _evalBatch, _validationProbabilities);
+        _validationProbabilitiesEpoch = epoch;
         double emaAcc = valAcc;
         if (_ema is not null)
         {

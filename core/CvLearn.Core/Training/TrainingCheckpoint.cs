@@ -87,7 +87,19 @@ public static class TrainingCheckpoint
             SolverState = scalars,
             Preprocessing = data.Stats,
             History = state.History.ToArray(),
+            ValidationPredictions = CaptureValidationPredictions(solver, data, allocate),
         };
+    }
+
+    /// <summary>The solver's current validation probabilities with the split's labels, or null when it has none for this epoch.</summary>
+    private static ValidationPredictions? CaptureValidationPredictions(Solver solver, PreparedData data, Func<string, int, float[]> allocate)
+    {
+        var probabilities = solver.ValidationProbabilities;
+        if (probabilities.IsEmpty) return null;
+        var copy = allocate("validation.probabilities", probabilities.Length);
+        probabilities.CopyTo(copy);
+        // Labels are never written after a split is made: the checkpoint can hold the split's own array.
+        return new ValidationPredictions(data.Validation.Labels, copy, data.Classes);
     }
 
     /// <summary>Builds the network a checkpoint describes and loads its parameters and state (for prediction).</summary>

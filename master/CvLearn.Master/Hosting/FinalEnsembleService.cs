@@ -8,9 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace CvLearn.Master.Hosting;
 
 /// <summary>
-/// When the last stage is done: loads the best trials' checkpoints from storage and scores, on the validation split,
-/// the average of the top-k and a greedy (Caruana) forward selection with replacement over up to 2k candidates, beside
-/// the best single model (CS231n: "train multiple independent models, and at test time average their predictions").
+/// When the last stage is done: loads the best trials' checkpoints from storage and scores, on the validation split
+/// (from the predictions the checkpoints carry), the average of the top-k and a greedy (Caruana) forward selection
+/// with replacement over up to 2k candidates, beside the best single model (CS231n: "train multiple independent models, and at test time average their predictions").
 /// </summary>
 public sealed partial class FinalEnsembleService(SearchCoordinator coordinator, ICheckpointStore store, ILogger<FinalEnsembleService> log) : BackgroundService
 {
@@ -51,12 +51,11 @@ public sealed partial class FinalEnsembleService(SearchCoordinator coordinator, 
         int k = Math.Max(1, coordinator.Config.Ensemble.Top);
         var candidates = coordinator.TopCheckpoints(2 * k);
         if (candidates.Count == 0) return null;
-        // The dataset loads while the checkpoints are read, and those are read concurrently: the workers have just
-        // left, so both cores are free, and the search's result waits for this.
-        var dataset = PreparedData.LoadAsync(coordinator.Config.Dataset.Name, coordinator.Config.Dataset.DataDir, ct);
-        var loads = Task.WhenAll(candidates.Select(c => StoredCheckpoints.LoadAsync(store, c.BestCheckpointKey!, ct)));
-        await Task.WhenAll(loads, dataset).ConfigureAwait(false); // both observed: a failure of either is this one's
-        var loaded = await loads.ConfigureAwait(false);
+        // Read concurrently: the workers have just left, so the cores are free, and the search's result waits for this.
+        // The checkpoints carry their validation predictions (workers record them at every epoch), so the ensembles
+        // are scored from those: the master needs neither the dataset nor a forward pass per member. Checkpoints
+        // without them (written before workers recorded them) make CheckpointEnsemble load the dataset and recompute.
+        var loaded = await Task.WhenAll(candidates.Select(c => StoredCheckpoints.LoadAsync(store, c.BestCheckpointKey!, ct))).ConfigureAwait(false);
         var members = candidates.Select((c, i) => new NamedCheckpoint(c.Id, loaded[i])).ToList();
         var result = await CheckpointEnsemble.EvaluateAsync(members, EvaluationSplit.Validation, new CheckpointEnsembleOptions
         {

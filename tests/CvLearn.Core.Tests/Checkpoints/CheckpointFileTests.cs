@@ -288,6 +288,35 @@ public class CheckpointFileTests
         Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(names));
     }
 
+    [Fact]
+    public void ValidationPredictionsAreOptionalAndCheckedOnBothSides()
+    {
+        var full = SampleCheckpoints.Full();
+        Assert.NotNull(CheckpointFile.FromBytes(CheckpointFile.ToBytes(full)).ValidationPredictions);
+        Assert.Null(CheckpointFile.FromBytes(CheckpointFile.ToBytes(SampleCheckpoints.Minimal())).ValidationPredictions);
+
+        // Writer: predictions for another number of classes than the model's.
+        var other = full with { ValidationPredictions = new ValidationPredictions([0, 1], new float[6], 3) };
+        Assert.Contains("3 classes", Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(other)).Message);
+
+        // Reader: a resealed "vprd" whose class count no longer fits its arrays, and one that disagrees with the model.
+        byte[] bytes = CheckpointFile.ToBytes(full);
+        int at = FindSequence(bytes, "vprd"u8.ToArray());
+        Assert.True(at > 0);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 12), 9);
+        var ex = Assert.Throws<CheckpointFormatException>(() => CheckpointFile.FromBytes(Reseal(bytes)));
+        Assert.Contains("vprd", ex.Message);
+        Assert.Contains("7 images × 9 classes", ex.Message);
+
+        var five = full with { Classes = 5, ClassNames = [], ValidationPredictions = new ValidationPredictions([0, 4], new float[10], 5) };
+        byte[] renamed = CheckpointFile.ToBytes(five);
+        int modl = FindSequence(renamed, "MODL"u8.ToArray());
+        int classesAt = FindSequence(renamed[modl..], BitConverter.GetBytes(5)) + modl; // MODL: spec, shape, then the class count
+        BinaryPrimitives.WriteInt32LittleEndian(renamed.AsSpan(classesAt), 10);
+        ex = Assert.Throws<CheckpointFormatException>(() => CheckpointFile.FromBytes(Reseal(renamed)));
+        Assert.Contains("validation predictions have 5 classes but the model has 10", ex.Message);
+    }
+
     private static int FindSequence(byte[] data, byte[] pattern)
     {
         for (int i = 0; i + pattern.Length <= data.Length; i++)

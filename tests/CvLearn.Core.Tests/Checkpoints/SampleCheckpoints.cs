@@ -28,6 +28,7 @@ internal static class SampleCheckpoints
             SolverState = new Dictionary<string, double> { ["epoch"] = 5, ["lr"] = 1.23e-4, ["best"] = double.NegativeInfinity },
             Preprocessing = prep,
             History = [new EpochRecord(1, 2.3, 0.1, 0.12, 0.11, 1e-3, 4.5), new EpochRecord(2, 1.1, 0.6, 0.55, 0.5, 9e-4, 4.4)],
+            ValidationPredictions = new ValidationPredictions(Enumerable.Range(0, 7).Select(i => (i * 3) % 10).ToArray(), Floats(70), 10),
         };
     }
 
@@ -60,6 +61,13 @@ internal static class SampleCheckpoints
         }
         Assert.Equal(expected.SolverState.OrderBy(p => p.Key, StringComparer.Ordinal), actual.SolverState.OrderBy(p => p.Key, StringComparer.Ordinal));
         Assert.Equal(expected.History, actual.History);   // EpochRecord is a record of scalars: structural equality
+        Assert.Equal(expected.ValidationPredictions is null, actual.ValidationPredictions is null);
+        if (expected.ValidationPredictions is { } vp)
+        {
+            Assert.Equal(vp.Classes, actual.ValidationPredictions!.Classes);
+            Assert.Equal(vp.Labels, actual.ValidationPredictions.Labels);
+            Assert.Equal(vp.Probabilities.Select(BitConverter.SingleToInt32Bits), actual.ValidationPredictions.Probabilities.Select(BitConverter.SingleToInt32Bits));
+        }
         Assert.Equal(expected.Preprocessing is null, actual.Preprocessing is null);
         if (expected.Preprocessing is { } p)
         {

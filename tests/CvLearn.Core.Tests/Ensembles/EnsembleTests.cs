@@ -93,7 +93,7 @@ public class EnsembleTests
     public void SoftmaxIsStableAndNormalised()
     {
         var dst = new float[3];
-        NetworkClassifier.Softmax([1000f, 1000f, 1000f - MathF.Log(2)], dst);
+        CvLearn.Core.Training.Evaluation.Softmax([1000f, 1000f, 1000f - MathF.Log(2)], dst);
         Assert.Equal(0.4f, dst[0], 5);
         Assert.Equal(0.4f, dst[1], 5);
         Assert.Equal(0.2f, dst[2], 5);
