@@ -46,15 +46,21 @@ public static class EnsembleCommand
             var store = await AzureStorage.OpenAsync(location, ct);
             string outDir = Path.GetFullPath(r.GetValue(output)!);
             Directory.CreateDirectory(outDir);
+            string FileOf(int i) => Path.Combine(outDir, $"{i + 1:00}-{entries[i].TrialId}-{CheckpointName.Format(entries[i].ValAcc, entries[i].Epoch)}");
+            // A few downloads at a time (each a round trip or more to a blob store); each file is written as it arrives.
+            var loaded = new Checkpoint[entries.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, entries.Count), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (i, c) =>
+            {
+                loaded[i] = await StoredCheckpoints.LoadAsync(store, entries[i].CheckpointKey, c);
+                await AtomicFile.WriteAllBytesAsync(FileOf(i), CheckpointFile.ToBytes(loaded[i]), c);
+            });
             var members = new List<NamedCheckpoint>();
             var manifest = new JsonArray();
             for (int i = 0; i < entries.Count; i++)
             {
                 var e = entries[i];
-                var checkpoint = await StoredCheckpoints.LoadAsync(store, e.CheckpointKey, ct);
-                string file = Path.Combine(outDir, $"{i + 1:00}-{e.TrialId}-{CheckpointName.Format(e.ValAcc, e.Epoch)}");
-                await AtomicFile.WriteAllBytesAsync(file, CheckpointFile.ToBytes(checkpoint), ct);
-                members.Add(new NamedCheckpoint(e.TrialId, checkpoint));
+                string file = FileOf(i);
+                members.Add(new NamedCheckpoint(e.TrialId, loaded[i]));
                 manifest.Add(new JsonObject
                 {
                     ["rank"] = i + 1, ["trial_id"] = e.TrialId, ["file"] = Path.GetFileName(file), ["checkpoint_key"] = e.CheckpointKey,
