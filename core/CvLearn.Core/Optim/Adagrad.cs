@@ -1,10 +1,11 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CvLearn.Core.Optim;
 
 /// <summary>Adagrad: cache += dx²; x += −lr·dx / (√cache + eps). State: "cache".</summary>
-public sealed class Adagrad : UpdateRuleBase
+public sealed class Adagrad : ElementwiseRule<Adagrad.Arithmetic>
 {
     private readonly float _eps;
 
@@ -15,33 +16,39 @@ public sealed class Adagrad : UpdateRuleBase
         _eps = (float)epsilon;
     }
 
-    protected override void Update(Span<float> w, ReadOnlySpan<float> dw, float learningRate, long t)
+    private protected override Arithmetic StepFor(float learningRate, long t) => new(State(0), _eps, -learningRate);
+
+    /// <summary>cache = cache + dx·dx; x + (−lr)·dx / (√cache + eps).</summary>
+    public readonly struct Arithmetic : IElementUpdate
     {
-        var cacheSpan = State(0).AsSpan();
-        int n = w.Length, i = 0;
-        float eps = _eps, negLr = -learningRate;
-        ref float x = ref MemoryMarshal.GetReference(w);
-        ref float g = ref MemoryMarshal.GetReference(dw);
-        ref float c = ref MemoryMarshal.GetReference(cacheSpan);
-        if (Vector.IsHardwareAccelerated)
+        private readonly float[] _cache;
+        private readonly float _eps, _negLr;
+        private readonly Vector<float> _vEps, _vNegLr;
+
+        internal Arithmetic(float[] cache, float eps, float negLr)
         {
-            var vEps = new Vector<float>(eps);
-            var vNegLr = new Vector<float>(negLr);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var u = (nuint)i;
-                var grad = Vector.LoadUnsafe(ref g, u);
-                var cache = Vector.LoadUnsafe(ref c, u) + grad * grad;
-                cache.StoreUnsafe(ref c, u);
-                (Vector.LoadUnsafe(ref x, u) + vNegLr * grad / (Vector.SquareRoot(cache) + vEps)).StoreUnsafe(ref x, u);
-            }
+            _cache = cache;
+            _eps = eps; _negLr = negLr;
+            _vEps = new Vector<float>(eps); _vNegLr = new Vector<float>(negLr);
         }
-        for (; i < n; i++)
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
         {
-            float grad = dw[i];
-            float cache = cacheSpan[i] + grad * grad;
-            cacheSpan[i] = cache;
-            w[i] += negLr * grad / (MathF.Sqrt(cache) + eps);
+            ref float c = ref MemoryMarshal.GetArrayDataReference(_cache);
+            var cache = Vector.LoadUnsafe(ref c, i) + grad * grad;
+            cache.StoreUnsafe(ref c, i);
+            return weight + _vNegLr * grad / (Vector.SquareRoot(cache) + _vEps);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        float IElementUpdate.Update(float weight, float grad, int i)
+        {
+            float cache = _cache[i] + grad * grad;
+            _cache[i] = cache;
+            return weight + _negLr * grad / (MathF.Sqrt(cache) + _eps);
         }
     }
 }

@@ -19,7 +19,8 @@ public readonly record struct ParameterSegment(int Offset, int Length)
 /// weight penalty (λ·w, on the weight segments only) and the running average of the weights. Apart they are three
 /// passes over the parameters, the gradient and the rule's state, ~30 MB of memory traffic per step for
 /// <c>fc:512-256</c> with Adam; fused, one pass of ~20 MB (an epoch ~5% faster, and less for two workers sharing the
-/// machine's caches to fight over). The Solver uses it when the rule offers it; others keep the separate passes.
+/// machine's caches to fight over). The Solver uses it when the rule offers it, as all of ours do (Adam with
+/// loops of its own, the others through <see cref="ElementwiseRule{TStep}"/>); a rule without it gets the separate passes.
 /// </summary>
 public interface IFusedUpdateRule : IUpdateRule
 {

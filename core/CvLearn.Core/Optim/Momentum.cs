@@ -1,10 +1,11 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CvLearn.Core.Optim;
 
 /// <summary>Momentum update: v = μ·v − lr·dx; x += v. State: "velocity" (starts at zero).</summary>
-public sealed class Momentum : UpdateRuleBase
+public sealed class Momentum : ElementwiseRule<Momentum.Arithmetic>
 {
     private readonly float _mu;
 
@@ -18,31 +19,39 @@ public sealed class Momentum : UpdateRuleBase
     /// <summary>μ.</summary>
     public double Mu => _mu;
 
-    protected override void Update(Span<float> w, ReadOnlySpan<float> dw, float learningRate, long t)
+    private protected override Arithmetic StepFor(float learningRate, long t) => new(State(0), _mu, -learningRate);
+
+    /// <summary>v = μ·v + (−lr)·dx; x + v.</summary>
+    public readonly struct Arithmetic : IElementUpdate
     {
-        var velocity = State(0).AsSpan();
-        int n = w.Length, i = 0;
-        float mu = _mu, negLr = -learningRate;
-        ref float x = ref MemoryMarshal.GetReference(w);
-        ref float g = ref MemoryMarshal.GetReference(dw);
-        ref float v = ref MemoryMarshal.GetReference(velocity);
-        if (Vector.IsHardwareAccelerated)
+        private readonly float[] _velocity;
+        private readonly float _mu, _negLr;
+        private readonly Vector<float> _vMu, _vNegLr;
+
+        internal Arithmetic(float[] velocity, float mu, float negLr)
         {
-            var vMu = new Vector<float>(mu);
-            var vNegLr = new Vector<float>(negLr);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var u = (nuint)i;
-                var vel = vMu * Vector.LoadUnsafe(ref v, u) + vNegLr * Vector.LoadUnsafe(ref g, u);
-                vel.StoreUnsafe(ref v, u);
-                (Vector.LoadUnsafe(ref x, u) + vel).StoreUnsafe(ref x, u);
-            }
+            _velocity = velocity;
+            _mu = mu; _negLr = negLr;
+            _vMu = new Vector<float>(mu); _vNegLr = new Vector<float>(negLr);
         }
-        for (; i < n; i++)
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
         {
-            float vel = mu * velocity[i] + negLr * dw[i];
-            velocity[i] = vel;
-            w[i] += vel;
+            ref float v = ref MemoryMarshal.GetArrayDataReference(_velocity);
+            var vel = _vMu * Vector.LoadUnsafe(ref v, i) + _vNegLr * grad;
+            vel.StoreUnsafe(ref v, i);
+            return weight + vel;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        float IElementUpdate.Update(float weight, float grad, int i)
+        {
+            float vel = _mu * _velocity[i] + _negLr * grad;
+            _velocity[i] = vel;
+            return weight + vel;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CvLearn.Core.Optim;
@@ -8,7 +9,7 @@ namespace CvLearn.Core.Optim;
 /// the gradient is taken where the plain update would evaluate it:
 /// v_prev = v; v = μ·v − lr·dx; x += −μ·v_prev + (1 + μ)·v. State: "velocity".
 /// </summary>
-public sealed class NesterovMomentum : UpdateRuleBase
+public sealed class NesterovMomentum : ElementwiseRule<NesterovMomentum.Arithmetic>
 {
     private readonly float _mu;
 
@@ -22,35 +23,41 @@ public sealed class NesterovMomentum : UpdateRuleBase
     /// <summary>μ.</summary>
     public double Mu => _mu;
 
-    protected override void Update(Span<float> w, ReadOnlySpan<float> dw, float learningRate, long t)
+    private protected override Arithmetic StepFor(float learningRate, long t) => new(State(0), _mu, -learningRate);
+
+    /// <summary>prev = v; v = μ·v + (−lr)·dx; x + ((−μ)·prev + (1 + μ)·v).</summary>
+    public readonly struct Arithmetic : IElementUpdate
     {
-        var velocity = State(0).AsSpan();
-        int n = w.Length, i = 0;
-        float mu = _mu, negMu = -_mu, onePlusMu = 1 + _mu, negLr = -learningRate;
-        ref float x = ref MemoryMarshal.GetReference(w);
-        ref float g = ref MemoryMarshal.GetReference(dw);
-        ref float v = ref MemoryMarshal.GetReference(velocity);
-        if (Vector.IsHardwareAccelerated)
+        private readonly float[] _velocity;
+        private readonly float _mu, _negMu, _onePlusMu, _negLr;
+        private readonly Vector<float> _vMu, _vNegMu, _vOnePlusMu, _vNegLr;
+
+        internal Arithmetic(float[] velocity, float mu, float negLr)
         {
-            var vMu = new Vector<float>(mu);
-            var vNegMu = new Vector<float>(negMu);
-            var vOnePlusMu = new Vector<float>(onePlusMu);
-            var vNegLr = new Vector<float>(negLr);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var u = (nuint)i;
-                var prev = Vector.LoadUnsafe(ref v, u);
-                var vel = vMu * prev + vNegLr * Vector.LoadUnsafe(ref g, u);
-                vel.StoreUnsafe(ref v, u);
-                (Vector.LoadUnsafe(ref x, u) + (vNegMu * prev + vOnePlusMu * vel)).StoreUnsafe(ref x, u);
-            }
+            _velocity = velocity;
+            _mu = mu; _negMu = -mu; _onePlusMu = 1 + mu; _negLr = negLr;
+            _vMu = new Vector<float>(_mu); _vNegMu = new Vector<float>(_negMu); _vOnePlusMu = new Vector<float>(_onePlusMu); _vNegLr = new Vector<float>(negLr);
         }
-        for (; i < n; i++)
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
         {
-            float prev = velocity[i];
-            float vel = mu * prev + negLr * dw[i];
-            velocity[i] = vel;
-            w[i] += negMu * prev + onePlusMu * vel;
+            ref float v = ref MemoryMarshal.GetArrayDataReference(_velocity);
+            var prev = Vector.LoadUnsafe(ref v, i);
+            var vel = _vMu * prev + _vNegLr * grad;
+            vel.StoreUnsafe(ref v, i);
+            return weight + (_vNegMu * prev + _vOnePlusMu * vel);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        float IElementUpdate.Update(float weight, float grad, int i)
+        {
+            float prev = _velocity[i];
+            float vel = _mu * prev + _negLr * grad;
+            _velocity[i] = vel;
+            return weight + (_negMu * prev + _onePlusMu * vel);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CvLearn.Core.Optim;
@@ -7,7 +8,7 @@ namespace CvLearn.Core.Optim;
 /// RMSProp: cache = decay·cache + (1 − decay)·dx²; x += −lr·dx / (√cache + eps). State: "cache" (starts at zero,
 /// as in the notes and CS231n's optim.py — no bias correction).
 /// </summary>
-public sealed class RmsProp : UpdateRuleBase
+public sealed class RmsProp : ElementwiseRule<RmsProp.Arithmetic>
 {
     private readonly float _decay;
     private readonly float _eps;
@@ -21,35 +22,39 @@ public sealed class RmsProp : UpdateRuleBase
         _eps = (float)epsilon;
     }
 
-    protected override void Update(Span<float> w, ReadOnlySpan<float> dw, float learningRate, long t)
+    private protected override Arithmetic StepFor(float learningRate, long t) => new(State(0), _decay, _eps, -learningRate);
+
+    /// <summary>cache = decay·cache + (1 − decay)·(dx·dx); x + (−lr)·dx / (√cache + eps).</summary>
+    public readonly struct Arithmetic : IElementUpdate
     {
-        var cacheSpan = State(0).AsSpan();
-        int n = w.Length, i = 0;
-        float decay = _decay, oneMinusDecay = 1 - _decay, eps = _eps, negLr = -learningRate;
-        ref float x = ref MemoryMarshal.GetReference(w);
-        ref float g = ref MemoryMarshal.GetReference(dw);
-        ref float c = ref MemoryMarshal.GetReference(cacheSpan);
-        if (Vector.IsHardwareAccelerated)
+        private readonly float[] _cache;
+        private readonly float _decay, _oneMinusDecay, _eps, _negLr;
+        private readonly Vector<float> _vDecay, _vOneMinusDecay, _vEps, _vNegLr;
+
+        internal Arithmetic(float[] cache, float decay, float eps, float negLr)
         {
-            var vDecay = new Vector<float>(decay);
-            var vOneMinusDecay = new Vector<float>(oneMinusDecay);
-            var vEps = new Vector<float>(eps);
-            var vNegLr = new Vector<float>(negLr);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var u = (nuint)i;
-                var grad = Vector.LoadUnsafe(ref g, u);
-                var cache = vDecay * Vector.LoadUnsafe(ref c, u) + vOneMinusDecay * (grad * grad);
-                cache.StoreUnsafe(ref c, u);
-                (Vector.LoadUnsafe(ref x, u) + vNegLr * grad / (Vector.SquareRoot(cache) + vEps)).StoreUnsafe(ref x, u);
-            }
+            _cache = cache;
+            _decay = decay; _oneMinusDecay = 1 - decay; _eps = eps; _negLr = negLr;
+            _vDecay = new Vector<float>(decay); _vOneMinusDecay = new Vector<float>(_oneMinusDecay); _vEps = new Vector<float>(eps); _vNegLr = new Vector<float>(negLr);
         }
-        for (; i < n; i++)
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
         {
-            float grad = dw[i];
-            float cache = decay * cacheSpan[i] + oneMinusDecay * (grad * grad);
-            cacheSpan[i] = cache;
-            w[i] += negLr * grad / (MathF.Sqrt(cache) + eps);
+            ref float c = ref MemoryMarshal.GetArrayDataReference(_cache);
+            var cache = _vDecay * Vector.LoadUnsafe(ref c, i) + _vOneMinusDecay * (grad * grad);
+            cache.StoreUnsafe(ref c, i);
+            return weight + _vNegLr * grad / (Vector.SquareRoot(cache) + _vEps);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        float IElementUpdate.Update(float weight, float grad, int i)
+        {
+            float cache = _decay * _cache[i] + _oneMinusDecay * (grad * grad);
+            _cache[i] = cache;
+            return weight + _negLr * grad / (MathF.Sqrt(cache) + _eps);
         }
     }
 }

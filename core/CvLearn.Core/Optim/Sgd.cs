@@ -1,28 +1,29 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace CvLearn.Core.Optim;
 
 /// <summary>Vanilla update: x += −lr·dx. No state.</summary>
-public sealed class Sgd : UpdateRuleBase
+public sealed class Sgd : ElementwiseRule<Sgd.Arithmetic>
 {
     public Sgd() : base("sgd") { }
 
-    protected override void Update(Span<float> w, ReadOnlySpan<float> dw, float learningRate, long t)
+    private protected override Arithmetic StepFor(float learningRate, long t) => new(-learningRate);
+
+    /// <summary>x + (−lr)·dx.</summary>
+    public readonly struct Arithmetic : IElementUpdate
     {
-        int n = w.Length, i = 0;
-        float negLr = -learningRate;
-        ref float x = ref MemoryMarshal.GetReference(w);
-        ref float g = ref MemoryMarshal.GetReference(dw);
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vNegLr = new Vector<float>(negLr);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var u = (nuint)i;
-                (Vector.LoadUnsafe(ref x, u) + vNegLr * Vector.LoadUnsafe(ref g, u)).StoreUnsafe(ref x, u);
-            }
-        }
-        for (; i < n; i++) w[i] += negLr * dw[i];
+        private readonly float _negLr;
+        private readonly Vector<float> _vNegLr;
+
+        internal Arithmetic(float negLr) { _negLr = negLr; _vNegLr = new Vector<float>(negLr); }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i) => weight + _vNegLr * grad;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+        float IElementUpdate.Update(float weight, float grad, int i) => weight + _negLr * grad;
     }
 }

@@ -8,13 +8,13 @@ using CvLearn.Core.Training;
 namespace CvLearn.Core.Tests.Optim;
 
 /// <summary>
-/// Adam's fused step (L2 penalty gradient + update + weight average in one pass) is bit for bit the three separate
-/// passes it replaces, for one step and for a whole training run.
+/// Every rule's fused step (L2 penalty gradient + update + weight average in one pass) is bit for bit the three
+/// separate passes it replaces, for one step and for a whole training run.
 /// </summary>
 public class FusedUpdateTests
 {
     /// <summary>The unfused reference: the penalty added to the gradient, the rule's step, the average after it.</summary>
-    private static void Separate(Adam rule, float[] w, float[] dw, float lr, ParameterSegment[] weights, float l2, float[] average, float decay)
+    private static void Separate(IUpdateRule rule, float[] w, float[] dw, float lr, ParameterSegment[] weights, float l2, float[] average, float decay)
     {
         var g = (float[])dw.Clone();
         foreach (var s in weights) TensorPrimitives.MultiplyAdd(w.AsSpan(s.Offset, s.Length), l2, g.AsSpan(s.Offset, s.Length), g.AsSpan(s.Offset, s.Length));
@@ -28,11 +28,21 @@ public class FusedUpdateTests
         return Enumerable.Range(0, n).Select(_ => (float)((r.NextDouble() - 0.5) * scale)).ToArray();
     }
 
+    public static TheoryData<string, float, bool> Steps()
+    {
+        var data = new TheoryData<string, float, bool>();
+        foreach (string rule in UpdateRules.Names)
+        {
+            data.Add(rule, 1e-3f, true);
+            data.Add(rule, 1e-3f, false);
+            data.Add(rule, 0f, true);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(1e-3f, true)]
-    [InlineData(1e-3f, false)]
-    [InlineData(0f, true)]
-    public void FiveSteps_AreTheSeparatePassesBitForBit(float l2, bool withAverage)
+    [MemberData(nameof(Steps))]
+    public void FiveSteps_AreTheSeparatePassesBitForBit(string ruleName, float l2, bool withAverage)
     {
         const int n = 1000;
         // Segments that start and end off the vector width, with unpenalized runs before, between and after them.
@@ -41,8 +51,8 @@ public class FusedUpdateTests
         var w2 = (float[])w1.Clone();
         var avg1 = withAverage ? Random(n, 2, 2) : [];
         var avg2 = (float[])avg1.Clone();
-        var fused = new Adam();
-        var separate = new Adam();
+        var fused = Assert.IsAssignableFrom<IFusedUpdateRule>(UpdateRules.Create(ruleName)); // every rule of ours is fused
+        var separate = UpdateRules.Create(ruleName);
         for (int step = 0; step < 5; step++)
         {
             var dw = Random(n, 10 + step, 1e-2);
@@ -53,10 +63,14 @@ public class FusedUpdateTests
         }
         Assert.Equal(w2, w1);
         Assert.Equal(avg2, avg1);
-        Assert.Equal(separate.ExportState()["m"], fused.ExportState()["m"]);
-        Assert.Equal(separate.ExportState()["v"], fused.ExportState()["v"]);
+        var expectedState = separate.ExportState();
+        var state = fused.ExportState();
+        Assert.Equal(expectedState.Keys.Order(), state.Keys.Order());
+        foreach (var (key, buffer) in expectedState) Assert.Equal(buffer, state[key]);
         Assert.Equal(5, fused.Steps);
     }
+
+    public static TheoryData<string> RuleNames() => new(UpdateRules.Names);
 
     /// <summary>Hides <see cref="IFusedUpdateRule"/>, so the Solver takes the separate passes.</summary>
     private sealed class Unfused(IUpdateRule inner) : IUpdateRule
@@ -69,10 +83,15 @@ public class FusedUpdateTests
     }
 
     [Theory]
-    [InlineData(1e-3, 0.99)]
-    [InlineData(0.0, 0.99)]
-    [InlineData(1e-2, 0.0)]
-    public async Task ATrainingRun_IsTheSameWithAndWithoutFusion(double reg, double ema)
+    [InlineData("adam", 1e-3, 0.99)]
+    [InlineData("adam", 0.0, 0.99)]
+    [InlineData("adam", 1e-2, 0.0)]
+    [InlineData("sgd", 1e-3, 0.99)]
+    [InlineData("momentum", 1e-3, 0.99)]
+    [InlineData("nesterov", 1e-2, 0.0)]
+    [InlineData("adagrad", 1e-3, 0.99)]
+    [InlineData("rmsprop", 1e-3, 0.99)]
+    public async Task ATrainingRun_IsTheSameWithAndWithoutFusion(string ruleName, double reg, double ema)
     {
         var train = TestProblems.Blobs(90, 3, 1, 3, 3, separation: 3, seed: 4);
         var validation = TestProblems.Blobs(30, 3, 1, 3, 3, separation: 3, seed: 5);
@@ -81,7 +100,7 @@ public class FusedUpdateTests
         {
             var net = ModelFactory.CreateNetwork<float>(ModelSpec.Parse("fc:7-5"), [1, 3, 3], 3, new ModelBuildOptions { Seed = 2 });
             net.Regularization = Regularization.L2(reg);
-            IUpdateRule rule = fuse ? new Adam() : new Unfused(new Adam());
+            IUpdateRule rule = fuse ? UpdateRules.Create(ruleName) : new Unfused(UpdateRules.Create(ruleName));
             var options = new SolverOptions { Epochs = 3, BatchSize = 16, LearningRate = 1e-2, Seed = 3, EmaDecay = ema };
             var solver = new Solver(net, rule, LearningRateSchedules.Parse("constant"), train, validation, options);
             var result = await solver.RunAsync(null, null, CancellationToken.None);
@@ -117,10 +136,11 @@ public class FusedUpdateTests
         Assert.Contains("Only an L2 penalty", Assert.Throws<InvalidOperationException>(() => { net.LossAndGradients(x, labels, penaltyGradient: false); }).Message);
     }
 
-    [Fact]
-    public void BadArguments_AreRefusedBeforeTheStepCounts()
+    [Theory]
+    [MemberData(nameof(RuleNames))]
+    public void BadArguments_AreRefusedBeforeTheStepCounts(string ruleName)
     {
-        var rule = new Adam();
+        var rule = (IFusedUpdateRule)UpdateRules.Create(ruleName);
         var w = new float[10];
         var dw = new float[10];
         Assert.Contains("sorted, disjoint", Assert.Throws<ArgumentException>(() => rule.StepFused(w, dw, 1e-3f, [new(5, 3), new(6, 2)], 0, [], 0)).Message);

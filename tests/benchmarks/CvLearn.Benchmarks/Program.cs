@@ -10,13 +10,14 @@ using CvLearn.Core.Tensors;
 // tune Sgemm.ParallelThreshold by comparing a 1-thread and an N-thread run.
 //        CvLearn.Benchmarks crc
 // crc: CRC-32 of an 8.5 MB checkpoint-sized buffer, folding (PCLMULQDQ) against the table path, best of several runs.
-//        CvLearn.Benchmarks fused-step
-// fused-step: Adam's step with the L2 penalty gradient and the weight average, three passes against the fused one.
+//        CvLearn.Benchmarks fused-step [RULE...]
+// fused-step: each update rule's step (default: all of them) with the L2 penalty gradient and the weight average,
+// three passes against the fused one.
 if (args.Length > 0 && args[0] == "crc") return CrcBench.Run();
-if (args.Length > 0 && args[0] == "fused-step") return FusedStepBench.Run();
+if (args.Length > 0 && args[0] == "fused-step") return FusedStepBench.Run(args[1..]);
 if (args.Length == 0 || (args[0] != "gemm" && args[0] != "gemm-small"))
 {
-    Console.Error.WriteLine("usage: CvLearn.Benchmarks gemm|gemm-small [threads] [seconds-per-shape] | crc | fused-step");
+    Console.Error.WriteLine("usage: CvLearn.Benchmarks gemm|gemm-small [threads] [seconds-per-shape] | crc | fused-step [RULE...]");
     return 2;
 }
 int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount;

@@ -1,0 +1,106 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace CvLearn.Core.Optim;
+
+/// <summary>
+/// One update rule's arithmetic on one element (or one vector of elements) of the parameter buffer: the new weight
+/// from the weight and its gradient, updating the rule's own state at that index. A struct, so that the loops of
+/// <see cref="ElementwiseUpdate"/> compile to one specialized loop per rule, with nothing called per element.
+/// The vector and scalar forms must perform the same operations in the same order (no fused multiply-add in one
+/// and not the other), so a result never depends on whether an element fell in the vector loop or the tail.
+/// </summary>
+public interface IElementUpdate
+{
+    /// <summary>New weights of elements i..i+Count (state arrays are indexed by <paramref name="i"/>).</summary>
+    Vector<float> Update(Vector<float> weight, Vector<float> grad, nuint i);
+
+    /// <summary>New weight of element <paramref name="i"/>.</summary>
+    float Update(float weight, float grad, int i);
+}
+
+/// <summary>
+/// The passes every rule shares: its plain step, and its fused step (<see cref="IFusedUpdateRule"/>: the L2 penalty's
+/// gradient λ·w on the weight segments, the update, and the running average of the new weights, in one pass over
+/// the parameters instead of three).
+/// </summary>
+internal static class ElementwiseUpdate
+{
+    /// <summary>w[i] = rule(w[i], dw[i]) for every element.</summary>
+    public static void Step<TRule>(TRule rule, Span<float> w, ReadOnlySpan<float> dw) where TRule : struct, IElementUpdate =>
+        Run<TRule, Off, Off>(rule, w, dw, 0, w.Length, 0, default, 0);
+
+    /// <summary>
+    /// The fused step: gradient dw + l2·w on the <paramref name="weights"/> segments (dw elsewhere), the rule, then
+    /// average += (1 − decay)·(w − average) when <paramref name="average"/> is not empty. Arguments are checked by the caller.
+    /// </summary>
+    public static void StepFused<TRule>(TRule rule, Span<float> w, ReadOnlySpan<float> dw, ReadOnlySpan<ParameterSegment> weights, float l2,
+        Span<float> average, float averageDecay) where TRule : struct, IElementUpdate
+    {
+        float a = 1 - averageDecay;
+        int cursor = 0;
+        foreach (var segment in weights)
+        {
+            Run(rule, w, dw, cursor, segment.Offset, 0, average, a);
+            Run(rule, w, dw, segment.Offset, segment.Offset + segment.Length, l2, average, a);
+            cursor = segment.Offset + segment.Length;
+        }
+        Run(rule, w, dw, cursor, w.Length, 0, average, a);
+    }
+
+    private static void Run<TRule>(TRule rule, Span<float> w, ReadOnlySpan<float> dw, int from, int to, float l2, Span<float> average, float a)
+        where TRule : struct, IElementUpdate
+    {
+        if (to <= from) return;
+        // Each combination gets its own compiled loop, without the branches of the others.
+        switch (l2 != 0, !average.IsEmpty)
+        {
+            case (false, false): Run<TRule, Off, Off>(rule, w, dw, from, to, l2, average, a); break;
+            case (true, false): Run<TRule, On, Off>(rule, w, dw, from, to, l2, average, a); break;
+            case (false, true): Run<TRule, Off, On>(rule, w, dw, from, to, l2, average, a); break;
+            default: Run<TRule, On, On>(rule, w, dw, from, to, l2, average, a); break;
+        }
+    }
+
+    private interface IFlag { static abstract bool IsOn { get; } }
+    private readonly struct On : IFlag { public static bool IsOn => true; }
+    private readonly struct Off : IFlag { public static bool IsOn => false; }
+
+    private static void Run<TRule, TPenalty, TAverage>(TRule rule, Span<float> w, ReadOnlySpan<float> dw, int from, int to, float l2, Span<float> average, float a)
+        where TRule : struct, IElementUpdate
+        where TPenalty : struct, IFlag
+        where TAverage : struct, IFlag
+    {
+        ref float x = ref MemoryMarshal.GetReference(w);
+        ref float g = ref MemoryMarshal.GetReference(dw);
+        ref float e = ref MemoryMarshal.GetReference(average);
+        int i = from;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vL2 = new Vector<float>(l2);
+            var vA = new Vector<float>(a);
+            for (; i <= to - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var u = (nuint)i;
+                var weight = Vector.LoadUnsafe(ref x, u);
+                var grad = Vector.LoadUnsafe(ref g, u);
+                if (TPenalty.IsOn) grad += weight * vL2;
+                weight = rule.Update(weight, grad, u);
+                weight.StoreUnsafe(ref x, u);
+                if (TAverage.IsOn)
+                {
+                    var avg = Vector.LoadUnsafe(ref e, u);
+                    (avg + vA * (weight - avg)).StoreUnsafe(ref e, u);
+                }
+            }
+        }
+        for (; i < to; i++)
+        {
+            float grad = dw[i];
+            if (TPenalty.IsOn) grad += w[i] * l2;
+            float weight = rule.Update(w[i], grad, i);
+            w[i] = weight;
+            if (TAverage.IsOn) average[i] += a * (weight - average[i]);
+        }
+    }
+}
