@@ -32,22 +32,22 @@ public sealed class Adagrad : ElementwiseRule<Adagrad.Arithmetic>
             _vEps = new Vector<float>(eps); _vNegLr = new Vector<float>(negLr);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        float[]? IElementUpdate.State0 => _cache;
+        float[]? IElementUpdate.State1 => null;
 
-        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, ref float c, ref float s1, nuint i)
         {
-            ref float c = ref MemoryMarshal.GetArrayDataReference(_cache);
             var cache = Vector.LoadUnsafe(ref c, i) + grad * grad;
             cache.StoreUnsafe(ref c, i);
             return weight + _vNegLr * grad / (Vector.SquareRoot(cache) + _vEps);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
-        float IElementUpdate.Update(float weight, float grad, int i)
+        float IElementUpdate.Update(float weight, float grad, ref float c, ref float s1)
         {
-            float cache = _cache[i] + grad * grad;
-            _cache[i] = cache;
+            float cache = c + grad * grad;
+            c = cache;
             return weight + _negLr * grad / (MathF.Sqrt(cache) + _eps);
         }
     }

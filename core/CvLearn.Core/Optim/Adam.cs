@@ -7,9 +7,9 @@ namespace CvLearn.Core.Optim;
 /// Adam with bias correction (t = 1-based step): m = β1·m + (1 − β1)·dx; mt = m / (1 − β1^t);
 /// v = β2·v + (1 − β2)·dx²; vt = v / (1 − β2^t); x += −lr·mt / (√vt + eps). State: "m", "v".
 /// Kept hand-specialized rather than an <see cref="ElementwiseRule{TStep}"/> like the other rules: it is the default
-/// rule, and through the generic loops its fused step was ~10% slower (fc:512-256, `CvLearn.Benchmarks fused-step`,
-/// 10 runs of each build in ABBA order: 285 – 410 against 260 – 356 µs per step; its 18-field arithmetic struct is
-/// probably not kept in registers).
+/// rule, and through the generic loops its fused step was 5 – 10% slower (fc:512-256, `CvLearn.Benchmarks fused-step`,
+/// runs of each build in ABBA order: 292 – 337 against 279 – 300 µs per step over 8 each; its constants are probably
+/// not all kept in registers).
 /// </summary>
 public sealed class Adam : UpdateRuleBase, IFusedUpdateRule
 {

@@ -35,22 +35,22 @@ public sealed class Momentum : ElementwiseRule<Momentum.Arithmetic>
             _vMu = new Vector<float>(mu); _vNegLr = new Vector<float>(negLr);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        float[]? IElementUpdate.State0 => _velocity;
+        float[]? IElementUpdate.State1 => null;
 
-        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, ref float velocity, ref float s1, nuint i)
         {
-            ref float v = ref MemoryMarshal.GetArrayDataReference(_velocity);
-            var vel = _vMu * Vector.LoadUnsafe(ref v, i) + _vNegLr * grad;
-            vel.StoreUnsafe(ref v, i);
+            var vel = _vMu * Vector.LoadUnsafe(ref velocity, i) + _vNegLr * grad;
+            vel.StoreUnsafe(ref velocity, i);
             return weight + vel;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
-        float IElementUpdate.Update(float weight, float grad, int i)
+        float IElementUpdate.Update(float weight, float grad, ref float velocity, ref float s1)
         {
-            float vel = _mu * _velocity[i] + _negLr * grad;
-            _velocity[i] = vel;
+            float vel = _mu * velocity + _negLr * grad;
+            velocity = vel;
             return weight + vel;
         }
     }

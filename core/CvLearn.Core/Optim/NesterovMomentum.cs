@@ -39,24 +39,24 @@ public sealed class NesterovMomentum : ElementwiseRule<NesterovMomentum.Arithmet
             _vMu = new Vector<float>(_mu); _vNegMu = new Vector<float>(_negMu); _vOnePlusMu = new Vector<float>(_onePlusMu); _vNegLr = new Vector<float>(negLr);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        float[]? IElementUpdate.State0 => _velocity;
+        float[]? IElementUpdate.State1 => null;
 
-        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, ref float velocity, ref float s1, nuint i)
         {
-            ref float v = ref MemoryMarshal.GetArrayDataReference(_velocity);
-            var prev = Vector.LoadUnsafe(ref v, i);
+            var prev = Vector.LoadUnsafe(ref velocity, i);
             var vel = _vMu * prev + _vNegLr * grad;
-            vel.StoreUnsafe(ref v, i);
+            vel.StoreUnsafe(ref velocity, i);
             return weight + (_vNegMu * prev + _vOnePlusMu * vel);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
-        float IElementUpdate.Update(float weight, float grad, int i)
+        float IElementUpdate.Update(float weight, float grad, ref float velocity, ref float s1)
         {
-            float prev = _velocity[i];
+            float prev = velocity;
             float vel = _mu * prev + _negLr * grad;
-            _velocity[i] = vel;
+            velocity = vel;
             return weight + (_negMu * prev + _onePlusMu * vel);
         }
     }

@@ -38,22 +38,22 @@ public sealed class RmsProp : ElementwiseRule<RmsProp.Arithmetic>
             _vDecay = new Vector<float>(decay); _vOneMinusDecay = new Vector<float>(_oneMinusDecay); _vEps = new Vector<float>(eps); _vNegLr = new Vector<float>(negLr);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        float[]? IElementUpdate.State0 => _cache;
+        float[]? IElementUpdate.State1 => null;
 
-        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, ref float c, ref float s1, nuint i)
         {
-            ref float c = ref MemoryMarshal.GetArrayDataReference(_cache);
             var cache = _vDecay * Vector.LoadUnsafe(ref c, i) + _vOneMinusDecay * (grad * grad);
             cache.StoreUnsafe(ref c, i);
             return weight + _vNegLr * grad / (Vector.SquareRoot(cache) + _vEps);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
-        float IElementUpdate.Update(float weight, float grad, int i)
+        float IElementUpdate.Update(float weight, float grad, ref float c, ref float s1)
         {
-            float cache = _decay * _cache[i] + _oneMinusDecay * (grad * grad);
-            _cache[i] = cache;
+            float cache = _decay * c + _oneMinusDecay * (grad * grad);
+            c = cache;
             return weight + _negLr * grad / (MathF.Sqrt(cache) + _eps);
         }
     }

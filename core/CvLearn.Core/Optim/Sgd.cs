@@ -18,12 +18,13 @@ public sealed class Sgd : ElementwiseRule<Sgd.Arithmetic>
 
         internal Arithmetic(float negLr) { _negLr = negLr; _vNegLr = new Vector<float>(negLr); }
 
+        float[]? IElementUpdate.State0 => null;
+        float[]? IElementUpdate.State1 => null;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
-        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, nuint i) => weight + _vNegLr * grad;
+        Vector<float> IElementUpdate.Update(Vector<float> weight, Vector<float> grad, ref float s0, ref float s1, nuint i) => weight + _vNegLr * grad;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
-        float IElementUpdate.Update(float weight, float grad, int i) => weight + _negLr * grad;
+        float IElementUpdate.Update(float weight, float grad, ref float s0, ref float s1) => weight + _negLr * grad;
     }
 }
