@@ -84,6 +84,8 @@ internal static class ElementwiseUpdate
         ref float x = ref MemoryMarshal.GetReference(w);
         ref float g = ref MemoryMarshal.GetReference(dw);
         ref float e = ref MemoryMarshal.GetReference(average);
+        // A buffer the rule does not have is a null reference: its arithmetic never reads it (nor the offsets from it
+        // the scalar tail passes). Those it has are as long as the parameters (sized by BeginStep).
         ref float s0 = ref rule.State0 is { } state0 ? ref MemoryMarshal.GetArrayDataReference(state0) : ref Unsafe.NullRef<float>();
         ref float s1 = ref rule.State1 is { } state1 ? ref MemoryMarshal.GetArrayDataReference(state1) : ref Unsafe.NullRef<float>();
         int i = from;
