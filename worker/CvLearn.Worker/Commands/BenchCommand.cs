@@ -56,10 +56,11 @@ public static class BenchCommand
         // The step training takes (Solver): a rule that folds the penalty's gradient into its own pass gets it.
         var fused = rule as IFusedUpdateRule;
         var weights = ParameterSegment.Weights(network.Parameters);
+        float l2 = (float)network.Regularization.Strength;
         void Step()
         {
             network.LossAndGradients(x, y, penaltyGradient: fused is null);
-            if (fused is not null) fused.StepFused(network.Parameters.Values, network.Parameters.Grads, 1e-4f, weights, 1e-4f, [], 0);
+            if (fused is not null) fused.StepFused(network.Parameters.Values, network.Parameters.Grads, 1e-4f, weights, l2, [], 0);
             else rule.Step(network.Parameters.Values, network.Parameters.Grads, 1e-4f);
         }
 
