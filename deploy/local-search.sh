@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on one machine: a real coarse-to-fine search on Fashion-MNIST with local workers and filesystem
 # storage, then the best checkpoint ensemble pulled and scored on the test set.
-# Installs what it needs (the Fashion-MNIST Debian package), builds in Release, and runs:
+# Installs what it needs (the Fashion-MNIST Debian package), publishes master and worker (deploy/publish.sh: Release,
+# ReadyToRun) into out/, and runs:
 #   cvlearn-master serve --config CONFIG --local-workers N --storage runs/storage --exit-when-done
 #   cvlearn-master ensemble --state runs/CONFIG.state.db --top 5 --out runs/ensemble --evaluate --split test
 # Interrupted (Ctrl-C)? Run it again: the master carries on from its state file.
@@ -20,11 +21,10 @@ if [ ! -d /usr/share/datasets/fashion-mnist ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
 
-echo "== building (Release)"
-dotnet build CvLearn.Distributed.sln -c Release -v quiet -nologo >/dev/null
-bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
-master=(dotnet "$(bin master/CvLearn.Master cvlearn-master)")
-export CVLEARN_WORKER="$PWD/$(bin worker/CvLearn.Worker cvlearn-worker)"
+echo "== building (Release, ReadyToRun) into out/"
+bin=$(deploy/publish.sh out)
+master=(dotnet "$bin/cvlearn-master.dll")
+export CVLEARN_WORKER="$PWD/$bin/cvlearn-worker.dll"
 
 mkdir -p "$out"
 state="$out/$(basename "$config" .json).state.db"

@@ -10,9 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 config=${1:-tests/benchmarks/scaling-search.json}
 rounds=${ROUNDS:-3}
-dotnet build CvLearn.Distributed.sln -c Release -v quiet -nologo >/dev/null
-master="dotnet master/CvLearn.Master/bin/Release/net10.0/cvlearn-master.dll"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# As the main job runs them (deploy/local-search.sh): published ReadyToRun, the worker beside the master.
+unset CVLEARN_WORKER
+master="dotnet $(deploy/publish.sh "$tmp/bin")/cvlearn-master.dll"
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 run() { # $1 = workers, $2 = round → prints "whole search" seconds
   local start end out=$tmp/r$2-w$1
