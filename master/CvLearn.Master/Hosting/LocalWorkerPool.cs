@@ -77,7 +77,7 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
             psi.Environment["CVLEARN_LOCAL_WORKERS"] = options.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
             using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
             lock (_gate) _running.Add(process);
-            LogStarted(name, process.Id, threads, logPath);
+            LogStarted(name, process.Id, threads, prefix.Count > 0 ? prefix[0] : file, logPath);
             var logFile = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
             await using (logFile.ConfigureAwait(false))
             {
@@ -148,8 +148,9 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Started local worker {Name} (pid {Pid}, {Threads} threads); log: {LogPath}")]
-    private partial void LogStarted(string name, int pid, int threads, string logPath);
+    // The build it runs is named: a stale CVLEARN_WORKER or a build beside an old master is then plain to see.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started local worker {Name} (pid {Pid}, {Threads} threads, {Worker}); log: {LogPath}")]
+    private partial void LogStarted(string name, int pid, int threads, string worker, string logPath);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local worker {Name} exited with code {Code}")]
     private partial void LogExited(string name, int code);
