@@ -31,6 +31,27 @@ public sealed class BadInputTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public async Task Serve_with_local_workers_needs_the_dataset_on_this_machine_before_any_worker_starts()
+    {
+        using var world = new TestWorld(output, "nodata");
+        await world.RunAsync(async () =>
+        {
+            string nowhere = Path.Combine(world.Root, "nowhere");
+            string config = Path.Combine(world.Root, "search.json");
+            await File.WriteAllTextAsync(config, "{\"experiment\":\"nodata\",\"dataset\":{\"name\":\"mnist\",\"data_dir\":\"" + nowhere + "\",\"train_limit\":100,\"validation\":50},"
+                + "\"space\":{\"model\":\"fc:64\",\"learning_rate\":{\"log_uniform\":[1e-4,1e-2]}},\"stages\":[{\"trials\":2,\"epochs\":1}]}");
+            var (code, _, stderr) = await world.RunMasterCliAsync("serve",
+                ["serve", "--config", config, "--grpc-port", "0", "--http-port", "0", "--bind", "127.0.0.1", "--storage", world.Storage, "--state", world.StatePath,
+                    "--local-workers", "1", "--exit-when-done"]);
+            Assert.Equal(2, code);
+            Assert.Contains("--local-workers", stderr, StringComparison.Ordinal);
+            Assert.Contains("Dataset 'mnist' not found", stderr, StringComparison.Ordinal);
+            Assert.Contains(nowhere, stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(Path.GetDirectoryName(world.StatePath)!, "workers")), "a local worker was started");
+        });
+    }
+
     [Theory]
     [InlineData("not a url")]
     [InlineData("ftp://127.0.0.1:50051")]

@@ -20,6 +20,53 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
     // checkpoints got cheap, a clean-clone CI run saw the whole trial finish before its first poll).
     private const int TrialImages = 40_000;
 
+    /// <summary>
+    /// A worker on a machine without the search's dataset hands its trial back (Leave: requeued, no failure counted)
+    /// and exits 2 saying what is missing, instead of failing trial after trial; a worker that has the data then runs
+    /// every trial of the search.
+    /// </summary>
+    [Fact]
+    public async Task Worker_without_the_dataset_hands_its_trial_back_and_exits_2_and_a_worker_with_it_runs_the_search()
+    {
+        using var world = new TestWorld(output, "nodata");
+        await world.RunAsync(async () =>
+        {
+            // The search is on "mnist" in a directory of its own (Fashion-MNIST's files under MNIST's names); the bare
+            // worker looks elsewhere (--data-dir overrides the trial's data_dir), and no machine here has MNIST installed.
+            string mnist = Path.Combine(world.Root, "mnist-here");
+            Directory.CreateDirectory(mnist);
+            foreach (string f in Directory.GetFiles(Configs.FashionMnistDir)) File.CreateSymbolicLink(Path.Combine(mnist, Path.GetFileName(f)), f);
+            var cfg = Configs.Search("e2e-nodata", [(3, 1, null)], ensembleTop: 2);
+            cfg["dataset"]!["name"] = "mnist";
+            cfg["dataset"]!["data_dir"] = mnist;
+            var master = await world.StartMasterAsync(world.WriteConfig(cfg), TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "30", "--heartbeat-seconds", "1"]);
+            var client = world.Client(master.Grpc);
+
+            string empty = Path.Combine(world.Root, "empty");
+            Directory.CreateDirectory(empty);
+            var bare = world.StartWorker(master.Grpc, "bare", extra: ["--data-dir", empty]);
+            Assert.True(await bare.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the worker without the dataset kept running");
+            Assert.Equal(2, bare.ExitCode);
+            Assert.Contains("this machine cannot run the trials of experiment 'e2e-nodata'", bare.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Dataset 'mnist' not found", bare.Stderr, StringComparison.Ordinal);
+            Assert.Contains(empty, bare.Stderr, StringComparison.Ordinal);
+            Assert.Contains("went back to the master's queue", bare.Stderr, StringComparison.Ordinal);
+
+            var board = await client.GetLeaderboardAsync(new Pb.LeaderboardRequest());
+            Assert.Equal(3, board.Rows.Count);
+            Assert.All(board.Rows, r => Assert.Equal(Pb.TrialStatus.Pending, r.Status)); // none failed, none still leased to the bare worker
+            Assert.DoesNotContain(board.Workers, w => w.WorkerName == "bare" && w.Alive);
+
+            world.StartWorker(master.Grpc, "good");
+            var done = await TestWorld.PollAsync(client, b => b.Finished, TimeSpan.FromSeconds(120), "the search to finish");
+            Assert.All(done.Rows, r =>
+            {
+                Assert.Equal(Pb.TrialStatus.Completed, r.Status);
+                Assert.Equal("good", r.Worker);
+            });
+        });
+    }
+
     [Fact]
     public async Task Killed_worker_its_trial_is_requeued_and_resumed_by_the_other_worker()
     {

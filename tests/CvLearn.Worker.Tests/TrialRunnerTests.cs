@@ -85,13 +85,36 @@ public sealed class TrialRunnerTests : IDisposable
             Assert.Contains("model", outcome.Message, StringComparison.OrdinalIgnoreCase);
         }
 
+    }
+
+    [Fact]
+    public async Task ADatasetThisMachineLacksOrCannotReadIsNoTrialFailureButTheMachinesProblem()
+    {
+        // Not an outcome of the trial (another worker can run it): the exception propagates, and the session hands the trial back.
+        var runner = new TrialRunner(new FileSystemCheckpointStore(_store.Path), _log);
         var missingData = Trials.Assignment(Path.Combine(_data.Path, "nowhere"));
         missingData.Dataset.Name = "cifar10";
         using (var progress = new TrialProgress())
         {
-            var outcome = await runner.RunAsync(TrialMapping.ToSpec(missingData), reporter, progress, CancellationToken.None);
-            Assert.Equal(TrialEndStatus.Failed, outcome.Status);
+            var ex = await Assert.ThrowsAsync<CvLearn.Core.Data.DatasetNotFoundException>(() =>
+                runner.RunAsync(TrialMapping.ToSpec(missingData), new AlwaysContinue(), progress, CancellationToken.None));
+            Assert.Contains("cifar10", ex.Message, StringComparison.Ordinal);
+            Assert.True(TrialRunner.IsMachineProblem(ex));
         }
+
+        using var corrupt = new TempDir();
+        foreach (string f in Directory.GetFiles(_data.Path)) File.Copy(f, Path.Combine(corrupt.Path, Path.GetFileName(f)));
+        string images = Directory.GetFiles(corrupt.Path, "train-images*").Single();
+        File.WriteAllBytes(images, File.ReadAllBytes(images)[..100]); // truncated
+        using (var progress = new TrialProgress())
+        {
+            var ex = await Assert.ThrowsAsync<CvLearn.Core.Data.DatasetFormatException>(() =>
+                runner.RunAsync(TrialMapping.ToSpec(Trials.Assignment(corrupt.Path)), new AlwaysContinue(), progress, CancellationToken.None));
+            Assert.True(TrialRunner.IsMachineProblem(ex));
+        }
+
+        Assert.False(TrialRunner.IsMachineProblem(new ArgumentException("validation: too many")));
+        Assert.False(TrialRunner.IsMachineProblem(new IOException("disk full")));
     }
 
     [Fact]

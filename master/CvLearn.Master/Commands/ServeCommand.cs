@@ -97,6 +97,7 @@ public static class ServeCommand
         await using var _ = stateStore;
         await stateStore.SetMetaAsync(SearchSetup.StorageMetaKey, options.StorageHint, ct).ConfigureAwait(false);
         foreach (var w in config.Warnings) bootLog.LogWarning("Config: {Warning}", w.ToString());
+        if (s.LocalWorkers > 0) LocalWorkerPool.RequireDataset(config.Dataset); // before a worker starts (and fails) on it
 
         var bindAddress = IPAddress.Parse(s.Bind);
         builder.WebHost.ConfigureKestrel(k =>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using CvLearn.Core.Data;
+using CvLearn.Master.Config;
 using CvLearn.Master.Trials;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,6 +19,9 @@ public sealed record LocalWorkerOptions(int Count, Uri Master, string LogDirecto
 public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCoordinator coordinator, ILogger<LocalWorkerPool> log) : BackgroundService
 {
     private const int MaxRestarts = 3;
+
+    /// <summary>cvlearn-worker's exit code for bad input (flags, storage credentials, a dataset this machine lacks).</summary>
+    private const int BadInputExitCode = 2;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private readonly List<Process> _running = [];
     private readonly object _gate = new();
@@ -47,6 +52,24 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
         throw new FileNotFoundException(
             "--local-workers: cannot find the cvlearn-worker build; build the solution (dotnet build -c Release) or set CVLEARN_WORKER to cvlearn-worker.dll. Looked in: "
             + string.Join(", ", candidates));
+    }
+
+    /// <summary>
+    /// Local workers read the dataset from this machine: it must be here before they start, or each would leave the
+    /// search at its first trial.
+    /// </summary>
+    /// <exception cref="DatasetNotFoundException">The dataset is not on this machine (the message says where it looked and how to install it).</exception>
+    public static void RequireDataset(DatasetConfig dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        try
+        {
+            new DatasetResolver(dataset.DataDir).Locate(dataset.Name);
+        }
+        catch (DatasetNotFoundException ex)
+        {
+            throw new DatasetNotFoundException($"--local-workers: the workers on this machine need the search's dataset. {ex.Message}") { SearchedDirectories = ex.SearchedDirectories };
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -99,6 +122,13 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
             if (process.ExitCode == 0 || coordinator.SearchDone.IsCompleted)
             {
                 LogExited(name, process.ExitCode);
+                return;
+            }
+
+            if (process.ExitCode == BadInputExitCode)
+            {
+                // Bad input or this machine cannot run the trials (e.g. the dataset is missing): a restart fails the same way.
+                LogCannotRun(name, LastLine(logPath), logPath);
                 return;
             }
 
@@ -163,6 +193,22 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local worker {Name} exited with code {Code} while the search runs; restarting it (see {LogPath})")]
     private partial void LogRestarting(string name, int code, string logPath);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Local worker {Name} cannot work here and stopped (exit code 2: {Error}); not restarting it (see {LogPath})")]
+    private partial void LogCannotRun(string name, string error, string logPath);
+
+    /// <summary>The last non-empty line of a worker's log: its error message when it exits with one.</summary>
+    private static string LastLine(string logPath)
+    {
+        try
+        {
+            return File.ReadLines(logPath).LastOrDefault(l => !string.IsNullOrWhiteSpace(l))?.Trim() ?? "(empty log)";
+        }
+        catch (IOException ex)
+        {
+            return $"(log unreadable: {ex.Message})";
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Local worker {Name} exited with code {Code} after {Restarts} restarts; not restarting it again (see {LogPath})")]
     private partial void LogGaveUp(string name, int code, int restarts, string logPath);

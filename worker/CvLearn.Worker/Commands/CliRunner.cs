@@ -67,7 +67,7 @@ public static class CliRunner
     private static bool IsBadInput(Exception ex) =>
         ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException
         || ex is AzureStorageException { Status: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden }
-        || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "ModelSpecException" or "SearchConfigException";
+        || ex.GetType().Name is "CheckpointFormatException" or "DatasetNotFoundException" or "MachineCannotRunException" or "ModelSpecException" or "SearchConfigException";
 }
 
 /// <summary>A command that handles SIGINT/SIGTERM itself (System.CommandLine's own handling is turned off for it).</summary>

@@ -131,7 +131,16 @@ public sealed class WorkerSession
             }
             var runner = new TrialRunner(Store(), _logger, _options.DataDir, _options.EpochLines, _trialBuffers);
             heartbeat = HeartbeatLoopAsync(spec, progress, heartbeatStop.Token);
-            outcome = await runner.RunAsync(spec, new Reporter(this, assignment, progress), progress, shutdown).ConfigureAwait(false);
+            try
+            {
+                outcome = await runner.RunAsync(spec, new Reporter(this, assignment, progress), progress, shutdown).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (TrialRunner.IsMachineProblem(ex))
+            {
+                await HandBackAsync(assignment, ex).ConfigureAwait(false);
+                throw new MachineCannotRunException($"this machine cannot run the trials of experiment '{assignment.Experiment}': {OneLine(ex.Message)} "
+                    + $"Trial {assignment.TrialId} went back to the master's queue for another worker; fix this machine, then join again.", ex);
+            }
         }
         finally
         {
@@ -147,6 +156,18 @@ public sealed class WorkerSession
         var next = await CompleteAsync(assignment, outcome, shutdown).ConfigureAwait(false);
         _current = null;
         return next;
+    }
+
+    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>Gives the trial back unharmed (Leave: the master requeues it without counting a failure) and leaves the search.</summary>
+    private async Task HandBackAsync(TrialAssignment assignment, Exception problem)
+    {
+        _logger.LogError("Trial {TrialId}: this machine cannot load the dataset ({Error}); handing the trial back and leaving the search.",
+            assignment.TrialId, problem.GetType().Name);
+        _current = null;
+        await _master.LeaveAsync(assignment.TrialId, assignment.Attempt, "cannot load the dataset on this machine: " + problem.Message, _options.LeaveTimeout)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Reports the end of a trial and, in the same call, asks for the next one (null when the master refused the result).</summary>

@@ -78,9 +78,10 @@ public sealed class TrialRunner
 
     /// <summary>
     /// Trains the trial. Returns Completed, Stopped (reporter said stop, or <paramref name="progress"/>'s stop was
-    /// requested), Diverged, Failed (bad spec, bad data, training error) or Cancelled (<paramref name="ct"/> fired:
+    /// requested), Diverged, Failed (bad spec, training error) or Cancelled (<paramref name="ct"/> fired:
     /// the worker is shutting down). Exceptions thrown by the reporter (e.g. the master unreachable for good)
-    /// propagate, as do cancellations of <paramref name="ct"/> outside training.
+    /// propagate, as do cancellations of <paramref name="ct"/> outside training and a dataset this machine lacks or
+    /// cannot read (<see cref="IsMachineProblem"/>: <see cref="DatasetNotFoundException"/>, <see cref="DatasetFormatException"/>).
     /// </summary>
     public async Task<TrialOutcome> RunAsync(TrialSpec trial, ITrialReporter reporter, TrialProgress progress, CancellationToken ct)
     {
@@ -134,9 +135,17 @@ public sealed class TrialRunner
         }
     }
 
-    /// <summary>True for errors that fail the trial; false for the reporter's own failures and shutdown, which propagate.</summary>
+    /// <summary>True for errors that fail the trial; false for the reporter's own failures, shutdown and this machine's
+    /// missing or unreadable dataset (<see cref="IsMachineProblem"/>), which propagate.</summary>
     private static bool Classify(Exception ex, RunState state, CancellationToken ct) =>
-        state.ReporterFailure is null && !(ex is OperationCanceledException && ct.IsCancellationRequested);
+        state.ReporterFailure is null && !(ex is OperationCanceledException && ct.IsCancellationRequested) && !IsMachineProblem(ex);
+
+    /// <summary>
+    /// The dataset is not on this machine, or its files here are corrupt: the fault of this worker's machine, not of
+    /// the trial, which another worker can run. Failing the trial instead would let one worker without the data fail
+    /// every trial of a search in seconds (each fails at once, and the worker asks for the next).
+    /// </summary>
+    public static bool IsMachineProblem(Exception ex) => ex is DatasetNotFoundException or DatasetFormatException;
 
     private async Task<TrainingJobResult> RunJobAsync(TrialSpec trial, TrainingJobSpec spec, Checkpoint? resume, ITrialReporter reporter,
         TrialProgress progress, RunState state, CancellationToken ct)
