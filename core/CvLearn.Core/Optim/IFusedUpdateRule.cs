@@ -33,3 +33,15 @@ public interface IFusedUpdateRule : IUpdateRule
     void StepFused(Span<float> w, ReadOnlySpan<float> dw, float learningRate, ReadOnlySpan<ParameterSegment> weights, float l2,
         Span<float> average, float averageDecay);
 }
+
+/// <summary>Which step a network's training takes: the one place that decides between the fused and the separate passes.</summary>
+public static class FusedUpdate
+{
+    /// <summary>
+    /// <paramref name="rule"/>'s fused step for a network with <paramref name="penalty"/>, or null when the separate
+    /// passes must run: the rule has no fused step, or the penalty is not L2 (only an L2 gradient, λ·w, folds into the
+    /// rule's pass; L1's sign(w) is added to the gradient beforehand).
+    /// </summary>
+    public static IFusedUpdateRule? For(IUpdateRule rule, Regularization penalty) =>
+        penalty.Strength == 0 || penalty.Kind == RegularizationKind.L2 ? rule as IFusedUpdateRule : null;
+}

@@ -271,7 +271,7 @@ public sealed class Solver
             // A rule that can fold the L2 penalty's gradient and the weight average into its own pass gets them (one
             // pass over the parameters instead of three); the result is bit for bit the same.
             var penalty = Network.Regularization;
-            var fused = penalty.Strength == 0 || penalty.Kind == RegularizationKind.L2 ? UpdateRule as IFusedUpdateRule : null;
+            var fused = FusedUpdate.For(UpdateRule, penalty);
             var (dataLoss, regLoss) = Network.LossAndGradients(x, _batchLabels.AsSpan(0, count), penaltyGradient: fused is null);
             double loss = (double)dataLoss + regLoss;
             if (!double.IsFinite(loss))

@@ -152,4 +152,33 @@ public class FusedUpdateTests
         Assert.Contains("gradient has 9", Assert.Throws<ArgumentException>(() => rule.StepFused(w, new float[9], 1e-3f, [], 0, [], 0)).Message);
         Assert.Equal(0, rule.Steps);
     }
+
+    [Fact]
+    public void The_fused_step_is_taken_for_an_L2_penalty_or_none_and_never_for_L1()
+    {
+        var adam = UpdateRules.Create("adam");
+        Assert.Same(adam, FusedUpdate.For(adam, Regularization.L2(1e-4)));
+        Assert.Same(adam, FusedUpdate.For(adam, Regularization.None));
+        Assert.Same(adam, FusedUpdate.For(adam, Regularization.L1(0))); // no penalty at all: nothing to add beforehand
+        Assert.Null(FusedUpdate.For(adam, Regularization.L1(1e-4)));   // sign(w) does not fold into the rule's pass
+        Assert.Null(FusedUpdate.For(new PlainRule(), Regularization.L2(1e-4)));
+    }
+
+    /// <summary>A rule with no fused step (as a user's own rule might be).</summary>
+    private sealed class PlainRule : IUpdateRule
+    {
+        public string Name => "plain";
+
+        public long Steps { get; private set; }
+
+        public void Step(Span<float> w, ReadOnlySpan<float> dw, float learningRate)
+        {
+            TensorPrimitives.MultiplyAdd(dw, -learningRate, w, w);
+            Steps++;
+        }
+
+        public IReadOnlyDictionary<string, float[]> ExportState(Func<string, int, float[]> allocate) => new Dictionary<string, float[]>();
+
+        public void ImportState(IReadOnlyDictionary<string, float[]> state, long steps) => Steps = steps;
+    }
 }

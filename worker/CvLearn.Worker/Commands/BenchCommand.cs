@@ -54,7 +54,7 @@ public static class BenchCommand
         for (int i = 0; i < batch; i++) y[i] = rng.Next(classes);
 
         // The step training takes (Solver): a rule that folds the penalty's gradient into its own pass gets it.
-        var fused = rule as IFusedUpdateRule;
+        var fused = FusedUpdate.For(rule, network.Regularization);
         var weights = ParameterSegment.Weights(network.Parameters);
         float l2 = (float)network.Regularization.Strength;
         void Step()
