@@ -67,6 +67,34 @@ public sealed class FaultToleranceTests(ITestOutputHelper output)
         });
     }
 
+    /// <summary>
+    /// A local worker that exits 2 (bad input, or this machine cannot run the trials) is not restarted, since it would
+    /// fail the same way; with none left the master says so and names the command for workers elsewhere.
+    /// </summary>
+    [Fact]
+    public async Task Local_worker_exiting_2_is_not_restarted_and_the_master_says_none_is_left()
+    {
+        using var world = new TestWorld(output, "exit2");
+        await world.RunAsync(async () =>
+        {
+            string runs = Path.Combine(world.Root, "runs.txt");
+            string fake = Path.Combine(world.Root, "fake-worker.sh");
+            await File.WriteAllTextAsync(fake, $"#!/bin/sh\necho started >> '{runs}'\necho 'error: --storage: this machine has no such mount' >&2\nexit 2\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string config = world.WriteConfig(Configs.Search("e2e-exit2", [(2, 1, null)]));
+            var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--local-workers", "1"],
+                env: new Dictionary<string, string> { ["CVLEARN_WORKER"] = fake });
+            string stopped = await master.Process.WaitForLineAsync(l => l.Contains("Local worker local-1 cannot work here and stopped", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30), "the local worker's stop");
+            Assert.Contains("error: --storage: this machine has no such mount", stopped, StringComparison.Ordinal);
+            await master.Process.WaitForLineAsync(l => l.Contains("None of the 1 local workers is left", StringComparison.Ordinal)
+                && l.Contains("cvlearn-worker join --master http://127.0.0.1:", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "that no local worker is left");
+            await Task.Delay(3000); // a restart would come 2 s after the exit
+            Assert.Single(await File.ReadAllLinesAsync(runs));
+            Assert.False(master.Process.HasExited, "the master stopped instead of waiting for other workers");
+        });
+    }
+
     [Fact]
     public async Task Killed_worker_its_trial_is_requeued_and_resumed_by_the_other_worker()
     {

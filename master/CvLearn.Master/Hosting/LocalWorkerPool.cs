@@ -79,6 +79,8 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
         int threads = options.Threads ?? Math.Max(1, Environment.ProcessorCount / options.Count);
         var slots = Enumerable.Range(1, options.Count).Select(i => RunSlotAsync(i, file, prefix, threads, stoppingToken)).ToArray();
         await Task.WhenAll(slots).ConfigureAwait(false);
+        // Every local worker stopped for good (it could not run here, or kept crashing): say so, or the search just waits.
+        if (!stoppingToken.IsCancellationRequested && !coordinator.SearchDone.IsCompleted) LogNoneLeft(options.Count, options.LogDirectory, options.Master);
     }
 
     private async Task RunSlotAsync(int slot, string file, IReadOnlyList<string> prefix, int threads, CancellationToken ct)
@@ -193,6 +195,9 @@ public sealed partial class LocalWorkerPool(LocalWorkerOptions options, SearchCo
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Local worker {Name} exited with code {Code} while the search runs; restarting it (see {LogPath})")]
     private partial void LogRestarting(string name, int code, string logPath);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "None of the {Count} local workers is left (see their logs in {LogDirectory}); the search waits for workers from other machines: cvlearn-worker join --master {Master}")]
+    private partial void LogNoneLeft(int count, string logDirectory, Uri master);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Local worker {Name} cannot work here and stopped (exit code 2: {Error}); not restarting it (see {LogPath})")]
     private partial void LogCannotRun(string name, string error, string logPath);
