@@ -137,9 +137,12 @@ public sealed class WorkerSession
             }
             catch (Exception ex) when (TrialRunner.IsMachineProblem(ex))
             {
-                await HandBackAsync(assignment, ex).ConfigureAwait(false);
+                var left = await HandBackAsync(assignment, ex).ConfigureAwait(false);
+                string trial = left is { Requeued: true }
+                    ? $"Trial {assignment.TrialId} went back to the master's queue for another worker"
+                    : $"The master could not be told (trial {assignment.TrialId} returns to its queue when its lease runs out)";
                 throw new MachineCannotRunException($"this machine cannot run the trials of experiment '{assignment.Experiment}': {OneLine(ex.Message)} "
-                    + $"Trial {assignment.TrialId} went back to the master's queue for another worker; fix this machine, then join again.", ex);
+                    + $"{trial}; fix this machine, then join again.", ex);
             }
         }
         finally
@@ -160,13 +163,14 @@ public sealed class WorkerSession
 
     private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-    /// <summary>Gives the trial back unharmed (Leave: the master requeues it without counting a failure) and leaves the search.</summary>
-    private async Task HandBackAsync(TrialAssignment assignment, Exception problem)
+    /// <summary>Gives the trial back unharmed (Leave: the master requeues it without counting a failure) and leaves the
+    /// search. Null when the master could not be told.</summary>
+    private async Task<LeaveReply?> HandBackAsync(TrialAssignment assignment, Exception problem)
     {
         _logger.LogError("Trial {TrialId}: this machine cannot load the dataset ({Error}); handing the trial back and leaving the search.",
             assignment.TrialId, problem.GetType().Name);
         _current = null;
-        await _master.LeaveAsync(assignment.TrialId, assignment.Attempt, "cannot load the dataset on this machine: " + problem.Message, _options.LeaveTimeout)
+        return await _master.LeaveAsync(assignment.TrialId, assignment.Attempt, "cannot load the dataset on this machine: " + problem.Message, _options.LeaveTimeout)
             .ConfigureAwait(false);
     }
 
