@@ -28,7 +28,7 @@ public static class ServeCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on (0.0.0.0 = all interfaces, so workers on other machines can connect).", DefaultValueFactory = _ => "0.0.0.0" };
         var storage = new Option<string>("--storage") { Description = "Where checkpoints go, announced to workers: a directory (shared filesystem), file:///DIR, azblob://CONTAINER/PREFIX or an https SAS URL.", DefaultValueFactory = _ => "runs/storage" };
         var state = new Option<string?>("--state") { Description = "SQLite file holding the search state; a restarted master carries on from it (default runs/<experiment>.state.db)." };
-        var localWorkers = new Option<int>("--local-workers") { Description = "Also start N worker processes on this machine (each with cores/N threads), stopped with the master.", DefaultValueFactory = _ => 0 };
+        var localWorkers = new Option<int>("--local-workers") { Description = "Also start N worker processes on this machine (each with cores/N threads), stopped with the master; the dataset must be on this machine (checked at start).", DefaultValueFactory = _ => 0 };
         var workerThreads = new Option<int?>("--worker-threads") { Description = "Compute threads of each local worker (default: cores / --local-workers, at least 1)." };
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Exit once every stage is done and the final ensemble is evaluated." };
         var lease = new Option<double>("--lease-seconds") { Description = "A trial whose worker is silent this long is requeued (resuming from its latest checkpoint).", DefaultValueFactory = _ => 60 };

@@ -33,8 +33,10 @@ public static class JoinCommand
             to <storage>/<experiment>/trial-NNNN/valA.AAAA_epEE.ckpt -> report the epoch (the master answers continue or
             stop) -> complete. Heartbeats keep the trial's lease during long epochs; network errors are retried with
             exponential backoff. Ctrl-C / SIGTERM stops the running trial, tells the master (which requeues it from its
-            last checkpoint) and exits 0. Exit codes: 0 search finished or stopped by a signal, 2 bad input, 1 other failures
-            (e.g. master unreachable for --give-up-after seconds). Logs go to stderr; stdout gets one line per epoch.
+            last checkpoint) and exits 0. A dataset missing or unreadable here hands the trial back the same way (no failure
+            counted) and exits 2 saying what to install. Exit codes: 0 search finished or stopped by a signal, 2 bad input
+            (or the dataset missing here), 1 other failures (e.g. master unreachable for --give-up-after seconds). Logs go to
+            stderr; stdout gets one line per epoch.
             """)
         {
             master, storage, threads, name, dataDir, giveUp, verbose,
