@@ -254,6 +254,37 @@ public class CoordinatorTests
     }
 
     [Fact]
+    public void AFailedTrial_IsRetriedOnAnotherWorker_WhileOneIsAlive()
+    {
+        var c = Drive.New();
+        string w1 = c.Join(new WorkerHello("w1", 1, 1, "", "")).WorkerId;
+        string w2 = c.Join(new WorkerHello("w2", 1, 1, "", "")).WorkerId;
+        var a = Assert.IsType<AcquireOutcome.Assigned>(c.Acquire(w1)).Assignment;
+        c.Complete(new Completion(w1, a.TrialId, a.Attempt, WorkerOutcome.Failed, "CUDA error", 0));
+
+        // w1 skips its failed trial for the next one; w2 gets the retry.
+        var next = Assert.IsType<AcquireOutcome.Assigned>(c.Acquire(w1)).Assignment;
+        Assert.NotEqual(a.TrialId, next.TrialId);
+        var retry = Assert.IsType<AcquireOutcome.Assigned>(c.Acquire(w2)).Assignment;
+        Assert.Equal((a.TrialId, 2), (retry.TrialId, retry.Attempt));
+        c.Complete(new Completion(w2, retry.TrialId, retry.Attempt, WorkerOutcome.Completed, null, 1));
+        Assert.Equal(TrialStatus.Completed, c.Snapshot().Trials.Single(x => x.Id == a.TrialId).Status);
+
+        // With only its own failure left to take and the other worker alive, a worker waits, saying why.
+        var d = Drive.New(json: Drive.Json
+            .Replace("""[{"trials": 8, "epochs": 1}, {"trials": 4, "epochs": 2, "from_top": 3}]""", """[{"trials": 1, "epochs": 1}]""", StringComparison.Ordinal)
+            .Replace("""{"top": 2}""", """{"top": 1}""", StringComparison.Ordinal));
+        Assert.Single(d.Snapshot().Trials);
+        string v1 = d.Join(new WorkerHello("v1", 1, 1, "", "")).WorkerId;
+        string v2 = d.Join(new WorkerHello("v2", 1, 1, "", "")).WorkerId;
+        var only = Assert.IsType<AcquireOutcome.Assigned>(d.Acquire(v1)).Assignment;
+        d.Complete(new Completion(v1, only.TrialId, only.Attempt, WorkerOutcome.Failed, "CUDA error", 0));
+        Assert.Contains("failed on this worker", Assert.IsType<AcquireOutcome.Wait>(d.Acquire(v1)).Reason, StringComparison.Ordinal);
+        d.Leave(v2, null, 0, "done");
+        Assert.Equal(only.TrialId, Assert.IsType<AcquireOutcome.Assigned>(d.Acquire(v1)).Assignment.TrialId); // no one else: it retries itself
+    }
+
+    [Fact]
     public void Stage2_WaitsForStage1_WithAReason()
     {
         var c = Drive.New();

@@ -126,9 +126,9 @@ public sealed partial class SearchCoordinator
                 return new AcquireOutcome.Wait(_options.RetryAfter, reason);
             }
 
-            var key = _pending.Min;
-            _pending.Remove(key);
-            var t = _trials[key.ToString()];
+            if (NextFor(worker) is not { } t)
+                return new AcquireOutcome.Wait(_options.RetryAfter, "the pending trials failed on this worker; another worker retries them");
+            _pending.Remove(t.Key);
             t.Attempt++;
             t.Status = TrialStatus.Running;
             t.WorkerId = worker.Id;
@@ -145,6 +145,25 @@ public sealed partial class SearchCoordinator
             return new AcquireOutcome.Assigned(new Assignment(t.Id, _config.Experiment, t.Spec, t.Attempt, t.CheckpointPrefix,
                 resume?.Key, resume?.Epoch ?? 0, t.LeaseDeadline, _config.Dataset, _splitSeed));
         }
+    }
+
+    /// <summary>
+    /// The first pending trial, in stage and index order, that <paramref name="worker"/> may take: a trial whose last
+    /// attempt failed on it goes to another worker while one is alive (the worker may have been the problem, and a
+    /// retry on the same machine would often fail the same way and end the trial as failed). Null when none.
+    /// </summary>
+    private TrialState? NextFor(WorkerState worker)
+    {
+        bool? othersAlive = null;
+        foreach (var key in _pending)
+        {
+            var t = _trials[key.ToString()];
+            if (t.FailedOnWorkerId != worker.Id) return t;
+            othersAlive ??= _workers.Values.Any(w => w.Alive && w.Id != worker.Id);
+            if (othersAlive == false) return t;
+        }
+
+        return null;
     }
 
     public Verdict ReportEpoch(string workerId, string trialId, int attempt, EpochRecord record, string? checkpointKey)
@@ -228,6 +247,7 @@ public sealed partial class SearchCoordinator
                     break;
                 case WorkerOutcome.Failed:
                     t.Failures++;
+                    t.FailedOnWorkerId = c.WorkerId;
                     if (t.Failures < _options.MaxFailures)
                     {
                         Requeue(t, $"failed on {t.WorkerName} (failure {t.Failures} of {_options.MaxFailures} allowed): {msg}");

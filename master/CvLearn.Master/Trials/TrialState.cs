@@ -52,6 +52,10 @@ internal sealed class TrialState
 
     /// <summary>Failed attempts so far (a failed trial is retried a few times: the worker may have been the problem).</summary>
     public int Failures { get; set; }
+
+    /// <summary>The worker its last attempt failed on: the retry goes to another worker while one is alive (not persisted:
+    /// after a restart of the master any worker may retry it).</summary>
+    public string? FailedOnWorkerId { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
 
