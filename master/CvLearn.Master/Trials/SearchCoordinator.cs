@@ -154,6 +154,8 @@ public sealed partial class SearchCoordinator
     /// </summary>
     private TrialState? NextFor(WorkerState worker)
     {
+        var first = _trials[_pending.Min.ToString()]; // the usual case, without an enumerator over the queue
+        if (first.FailedOnWorkerId != worker.Id) return first;
         bool? othersAlive = null;
         foreach (var key in _pending)
         {
