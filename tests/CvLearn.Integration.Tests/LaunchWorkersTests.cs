@@ -108,7 +108,7 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
             Assert.Contains("hostB: stopped hostB-1 (pid " + pids["hostB-1"] + ")", stdout, StringComparison.Ordinal);
             foreach (var (name, pid) in pids)
             {
-                Assert.False(RemoteSide.IsAlive(pid), $"{name} (pid {pid}) still runs after --stop");
+                Assert.False(ChildProcess.IsAlive(pid), $"{name} (pid {pid}) still runs after --stop");
                 Assert.False(File.Exists(remote.PidPath(name)), $"{remote.PidPath(name)} left behind");
                 Assert.Contains("Left the master (SIGTERM)", File.ReadAllText(remote.LogPath(name)), StringComparison.Ordinal);
                 Assert.Contains("requeued: True", File.ReadAllText(remote.LogPath(name)), StringComparison.Ordinal);
@@ -244,7 +244,7 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
             if (!Directory.Exists(workers)) return;
             foreach (string pidFile in Directory.GetFiles(workers, "*.pid"))
             {
-                if (!int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid) || !IsAlive(pid)) continue;
+                if (!int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid) || !ChildProcess.IsAlive(pid)) continue;
                 string name = Path.GetFileNameWithoutExtension(pidFile);
                 if (CommandLine(pid)?.Contains("--name " + name, StringComparison.Ordinal) != true) continue;
                 try
@@ -257,21 +257,6 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
                 catch (InvalidOperationException)
                 {
                 }
-            }
-        }
-
-        /// <summary>Running (not gone, not a zombie): the workers are not our children, so /proc tells.</summary>
-        public static bool IsAlive(int pid)
-        {
-            try
-            {
-                string stat = File.ReadAllText($"/proc/{pid}/stat");
-                char state = stat[(stat.LastIndexOf(')') + 2)..][0];
-                return state is not ('Z' or 'X');
-            }
-            catch (IOException)
-            {
-                return false;
             }
         }
 
@@ -290,7 +275,7 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
         public static async Task WaitForExitAsync(int pid, string name, TimeSpan timeout)
         {
             DateTime until = DateTime.UtcNow + timeout;
-            while (IsAlive(pid))
+            while (ChildProcess.IsAlive(pid))
             {
                 if (DateTime.UtcNow > until) throw new TimeoutException($"{name} (pid {pid}) did not exit within {timeout.TotalSeconds:F0} s");
                 await Task.Delay(200);

@@ -48,31 +48,20 @@ public sealed partial class PublishedHostsTests(ITestOutputHelper output)
 
             var started = StartedLine().Matches(log).ToList();
             Assert.Equal(["local-1", "local-2"], started.Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal));
+            int completed = 0;
             foreach (Match m in started)
             {
                 Assert.Equal(Path.Combine(bin, "cvlearn-worker.dll"), m.Groups[3].Value);
                 string workerLog = File.ReadAllText(m.Groups[4].Value);
                 world.AddLog(m.Groups[1].Value, workerLog);
                 Assert.Contains("Joined master", workerLog, StringComparison.Ordinal);
-                Assert.False(ProcessExists(int.Parse(m.Groups[2].Value)), $"{m.Groups[1].Value} (pid {m.Groups[2].Value}) outlived its master");
+                Assert.False(ChildProcess.IsAlive(int.Parse(m.Groups[2].Value)), $"{m.Groups[1].Value} (pid {m.Groups[2].Value}) outlived its master");
+                completed += Regex.Count(workerLog, "Completed after 1 epochs");
             }
 
-            Assert.Equal(6, started.Sum(m => Regex.Count(File.ReadAllText(m.Groups[4].Value), "Completed after 1 epochs")));
+            Assert.Equal(6, completed);
             Assert.Contains("all 6 trials finished", log, StringComparison.Ordinal);
             Assert.Matches(@"Ensemble on the validation split: top-2 average 0\.\d{4}", log);
         });
-    }
-
-    private static bool ProcessExists(int pid)
-    {
-        try
-        {
-            using var p = System.Diagnostics.Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

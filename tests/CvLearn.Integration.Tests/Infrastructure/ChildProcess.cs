@@ -112,6 +112,22 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Running (not gone, not a zombie), for processes that are not our children (workers a script or a
+    /// master started), so /proc tells.</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            char state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            return state is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Starts `dotnet DLL args`.</summary>
     public static ChildProcess Dotnet(string name, string dll, IEnumerable<string> args, string workingDirectory, string logPath, IDictionary<string, string>? env = null) =>
         new(name, Builds.DotnetHost, [dll, .. args], workingDirectory, logPath, env);
