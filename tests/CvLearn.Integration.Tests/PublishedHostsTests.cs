@@ -59,8 +59,15 @@ public sealed partial class PublishedHostsTests(ITestOutputHelper output)
                 completed += Regex.Count(workerLog, "Completed after 1 epochs");
             }
 
-            Assert.Equal(6, completed);
+            // Stage 2 may start early; a trial of it that is re-planned may then have run to its end twice.
+            var settled = Regex.Match(log, @"Stage 2 was started early: (\d+) of its (\d+) trials stand");
+            int replanned = settled.Success ? int.Parse(settled.Groups[2].Value) - int.Parse(settled.Groups[1].Value) : 0;
+            Assert.InRange(completed, 6, 6 + replanned);
             Assert.Contains("all 6 trials finished", log, StringComparison.Ordinal);
+            // Retention keeps every checkpoint here (per_experiment 500) but deletes those of re-planned trials, even
+            // just before the master exits: checkpoints of exactly the 6 trials that stand are left.
+            var trialDirs = Directory.EnumerateFiles(world.Storage, "*.ckpt", SearchOption.AllDirectories).Select(Path.GetDirectoryName).Distinct().ToList();
+            Assert.True(trialDirs.Count == 6, $"checkpoints of {trialDirs.Count} trials are left: {string.Join(", ", trialDirs)}");
             Assert.Matches(@"Ensemble on the validation split: top-2 average 0\.\d{4}", log);
         });
     }

@@ -33,6 +33,9 @@ internal static class Drive
         }
         """;
 
+    /// <summary><see cref="Json"/> with the next stage never started before the previous one has finished.</summary>
+    public static readonly string JsonNotEarly = Json.Replace("\"ensemble\"", "\"scheduler\": {\"early_next_stage\": false}, \"ensemble\"", StringComparison.Ordinal);
+
     public static SearchConfig Config(string json = Json) => SearchConfigParser.Parse(json);
 
     public static SearchCoordinator New(ManualClock? clock = null, string json = Json) =>
@@ -287,7 +290,7 @@ public class CoordinatorTests
     [Fact]
     public void Stage2_WaitsForStage1_WithAReason()
     {
-        var c = Drive.New();
+        var c = Drive.New(json: Drive.JsonNotEarly);
         var leased = new List<(string Worker, Assignment Trial)>();
         for (int i = 0; i < 8; i++)
         {

@@ -16,8 +16,9 @@ public sealed class SearchServiceHandlerTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        // Two stages: 8 one-epoch trials, then 4 two-epoch trials planned from them.
-        _coordinator = Drive.New();
+        // Two stages: 8 one-epoch trials, then 4 two-epoch trials planned from them once all 8 are done (stage 2 is not
+        // started early, so that a worker can be left with nothing to do: EarlyStageTests covers starting it early).
+        _coordinator = Drive.New(json: Drive.JsonNotEarly);
         _server = await GrpcServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), null, [new SearchServiceHandlers(_coordinator).Bind()]);
         _channel = new RpcChannel(_server.Address);
     }
@@ -71,7 +72,7 @@ public sealed class SearchServiceHandlerTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task AnIdleWorker_IsAnsweredAsSoonAsTheNextStageIsPlanned_NotAfterPolling()
     {
-        // w1..w8 hold all of stage 1; the idle worker's AcquireTrial is held until stage 2 exists.
+        // w1..w8 hold all of stage 1; the idle worker's AcquireTrial is held until stage 2 exists (not started early here).
         var holders = new List<(string Worker, Pb.TrialAssignment Trial)>();
         for (int i = 0; i < 8; i++)
         {

@@ -46,7 +46,7 @@ public static class LeaderboardRenderer
         {
             rank++;
             var h = r.Hyperparameters;
-            rows.AddRow(rank.ToString(CultureInfo.InvariantCulture), r.TrialId, Status(r.Status),
+            rows.AddRow(rank.ToString(CultureInfo.InvariantCulture), r.TrialId, Status(r.Status) + (r.Early ? " [grey](early)[/]" : ""),
                 r.EpochsDone > 0 ? Pct(r.BestValAcc) : "", r.EpochsDone > 0 ? Pct(r.LatestValAcc) : "",
                 $"{r.EpochsDone}/{r.EpochsTotal}", Sparkline(r.ValAccHistory), NumberFormat.Short(h?.LearningRate ?? 0),
                 NumberFormat.Short(h?.Reg ?? 0), h?.HasDropout == true ? NumberFormat.Short(h.Dropout, 2) : "spec",

@@ -82,6 +82,14 @@ internal sealed class ConfigReader
         return e.GetString();
     }
 
+    public bool? Bool(Dictionary<string, JsonElement>? o, string parent, string name, string hint)
+    {
+        if (!TryField(o, name, out var e)) return null;
+        if (e.ValueKind is JsonValueKind.True or JsonValueKind.False) return e.GetBoolean();
+        Error(Join(parent, name), $"expected true or false ({hint}), got {Describe(e)}");
+        return null;
+    }
+
     public int? Int(Dictionary<string, JsonElement>? o, string parent, string name, bool required, int min, string hint)
     {
         string path = Join(parent, name);

@@ -26,10 +26,13 @@ public sealed record MedianStoppingConfig(int GraceEpochs, int MinPeers);
 /// <summary>
 /// Stop decisions. A loss above <see cref="DivergenceFactor"/> × the reference (first) loss, or NaN/inf, marks a trial
 /// diverged (CS231n: "if the cost is ever > 3 × original cost, break out early"). Median stopping is off when null.
+/// With <see cref="EarlyNextStage"/>, a worker left without work at the end of a stage starts the next stage's trials,
+/// planned from the stage's results so far and a prediction of its unfinished trials; they are kept when the stage's
+/// real top trials give the same plan and re-planned otherwise, so the search's results never depend on it.
 /// </summary>
-public sealed record SchedulerConfig(double DivergenceFactor, MedianStoppingConfig? MedianStopping)
+public sealed record SchedulerConfig(double DivergenceFactor, MedianStoppingConfig? MedianStopping, bool EarlyNextStage = true)
 {
-    /// <summary>Defaults: divergence factor 3, no median stopping.</summary>
+    /// <summary>Defaults: divergence factor 3, no median stopping, next stages started early.</summary>
     public static SchedulerConfig Default { get; } = new(3.0, null);
 }
 

@@ -15,7 +15,7 @@ namespace CvLearn.Master.Config;
 ///   "space": {"learning_rate": {"log_uniform": [1e-6, 1e-1]}, "optimizer": "adam", ...},
 ///   "stages": [{"trials": 40, "epochs": 1}, {"trials": 12, "epochs": 5, "from_top": 8}],
 ///   "ensemble": {"top": 5}, "retention": {"per_trial": 2, "per_experiment": 20},
-///   "scheduler": {"divergence_factor": 3, "median_stopping": {"grace_epochs": 2, "min_peers": 3}},
+///   "scheduler": {"divergence_factor": 3, "median_stopping": {"grace_epochs": 2, "min_peers": 3}, "early_next_stage": true},
 ///   "narrowing": {"margin": 0.25, "min_width": 0.1, "border": 0.1, "log_extension_decades": 0.5, "linear_extension": 0.25}
 /// }
 /// </code>
@@ -25,7 +25,7 @@ public static class SearchConfigParser
     private static readonly string[] s_topFields = ["experiment", "dataset", "model", "seed", "space", "stages", "ensemble", "retention", "scheduler", "narrowing"];
     private static readonly string[] s_datasetFields = ["name", "train_limit", "validation", "test_limit", "data_dir"];
     private static readonly string[] s_stageFields = ["trials", "epochs", "from_top"];
-    private static readonly string[] s_schedulerFields = ["divergence_factor", "median_stopping"];
+    private static readonly string[] s_schedulerFields = ["divergence_factor", "median_stopping", "early_next_stage"];
     private static readonly string[] s_medianFields = ["grace_epochs", "min_peers"];
     private static readonly string[] s_narrowingFields = ["margin", "min_width", "border", "log_extension_decades", "linear_extension"];
 
@@ -273,18 +273,22 @@ public static class SearchConfigParser
         if (!ConfigReader.TryField(top, "scheduler", out var e)) return SchedulerConfig.Default;
         var o = r.Object(e, "scheduler", s_schedulerFields, "scheduler");
         double factor = r.Double(o, "scheduler", "divergence_factor", 1, 1e6, "stop a trial whose loss exceeds this multiple of its first loss; CS231n uses 3") ?? 3.0;
+        bool early = r.Bool(o, "scheduler", "early_next_stage",
+            "start the next stage's trials on idle workers before the last trials of a stage end; they are kept only if the stage's top trials come out as predicted") ?? true;
         MedianStoppingConfig? median = null;
         if (ConfigReader.TryField(o, "median_stopping", out var m))
         {
-            if (m.ValueKind == JsonValueKind.False) return new SchedulerConfig(factor, null);
-            if (m.ValueKind == JsonValueKind.True) return new SchedulerConfig(factor, new MedianStoppingConfig(2, 3));
-            var mo = r.Object(m, "scheduler.median_stopping", s_medianFields, "median stopping");
-            median = new MedianStoppingConfig(
-                r.Int(mo, "scheduler.median_stopping", "grace_epochs", false, 1, "epochs every trial runs before it can be stopped") ?? 2,
-                r.Int(mo, "scheduler.median_stopping", "min_peers", false, 1, "completed trials needed before the median is trusted") ?? 3);
+            if (m.ValueKind == JsonValueKind.True) median = new MedianStoppingConfig(2, 3);
+            else if (m.ValueKind != JsonValueKind.False)
+            {
+                var mo = r.Object(m, "scheduler.median_stopping", s_medianFields, "median stopping");
+                median = new MedianStoppingConfig(
+                    r.Int(mo, "scheduler.median_stopping", "grace_epochs", false, 1, "epochs every trial runs before it can be stopped") ?? 2,
+                    r.Int(mo, "scheduler.median_stopping", "min_peers", false, 1, "completed trials needed before the median is trusted") ?? 3);
+            }
         }
 
-        return new SchedulerConfig(factor, median);
+        return new SchedulerConfig(factor, median, early);
     }
 
     private static NarrowingOptions ReadNarrowing(Dictionary<string, JsonElement> top, ConfigReader r)

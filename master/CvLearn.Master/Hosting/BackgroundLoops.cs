@@ -111,37 +111,63 @@ public sealed partial class StatePersister(SearchCoordinator coordinator, Sqlite
     private partial void LogWriteFailed(Exception e, string path, int trials);
 }
 
-/// <summary>Top-k checkpoint retention: deletes checkpoints that are neither among their trial's nor the experiment's best.</summary>
+/// <summary>
+/// Top-k checkpoint retention: deletes checkpoints that are neither among their trial's nor the experiment's best, and
+/// those of re-planned trials. One last pass runs as the master stops, so a search that just ended leaves none behind.
+/// </summary>
 public sealed partial class RetentionService(SearchCoordinator coordinator, ICheckpointStore store, ILogger<RetentionService> log) : BackgroundService
 {
+    private long _seen = -1;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        long seen = -1;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            var input = coordinator.RetentionCandidates(seen);
-            if (input is null) continue;
-            seen = input.Version;
-            var plan = RetentionPlanner.Plan(input.Checkpoints, input.Config, input.Protected);
-            var deleted = new List<(string, string)>();
-            foreach (var d in plan.Delete)
-            {
-                try
-                {
-                    await store.DeleteAsync(d.Checkpoint.Key, stoppingToken).ConfigureAwait(false);
-                    deleted.Add((d.Checkpoint.TrialId, d.Checkpoint.Key));
-                    LogDeleted(d.Checkpoint.Key, d.Reason);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogDeleteFailed(e, d.Checkpoint.Key);
-                }
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false)) await PassAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
 
-            if (deleted.Count > 0) coordinator.ForgetCheckpoints(deleted);
+        using var last = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await PassAsync(last.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogLastPassCut();
         }
     }
+
+    private async Task PassAsync(CancellationToken ct)
+    {
+        var input = coordinator.RetentionCandidates(_seen);
+        if (input is null) return;
+        _seen = input.Version;
+        var plan = RetentionPlanner.Plan(input.Checkpoints, input.Config, input.Protected);
+        var deleted = new List<(string, string)>();
+        var deletions = input.Discarded.Select(c => new RetentionDeletion(c, $"trial {c.TrialId} was re-planned")).Concat(plan.Delete);
+        foreach (var d in deletions)
+        {
+            try
+            {
+                await store.DeleteAsync(d.Checkpoint.Key, ct).ConfigureAwait(false);
+                deleted.Add((d.Checkpoint.TrialId, d.Checkpoint.Key));
+                LogDeleted(d.Checkpoint.Key, d.Reason);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogDeleteFailed(e, d.Checkpoint.Key);
+            }
+        }
+
+        if (deleted.Count > 0) coordinator.ForgetCheckpoints(deleted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention's last pass did not finish within 5 s of stopping; checkpoints it would delete are kept")]
+    private partial void LogLastPassCut();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Retention deleted {Key}: {Reason}")]
     private partial void LogDeleted(string key, string reason);

@@ -6,8 +6,9 @@ namespace CvLearn.Master.Scheduling;
 /// <summary>
 /// Plans coarse-to-fine stages (stages are 1-based). Stage 1 samples the configured space; stage s &gt; 1 samples the
 /// space narrowed (see <see cref="RangeNarrower"/>) around stage s−1's best <c>from_top</c> finished trials, ranked by
-/// <see cref="TrialRanking"/> (diverged/failed never count). A stage can start only when every trial of the previous
-/// stage is finished. Hyperparameters come from <see cref="TrialSampler"/>, so a plan is a pure function of the config
+/// <see cref="TrialRanking"/> (diverged/failed never count). A plan needs a finished result for every trial of the
+/// earlier stages (to start a stage early, the coordinator passes predicted results for the unfinished ones and plans
+/// again once they are real). Hyperparameters come from <see cref="TrialSampler"/>, so a plan is a pure function of the config
 /// and the earlier stages' results — independent of worker count or the order results arrived in.
 /// Stateless and thread-safe.
 /// </summary>

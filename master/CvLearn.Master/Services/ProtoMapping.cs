@@ -178,6 +178,7 @@ public static class ProtoMapping
             TrialId = t.Id, Stage = t.Key.Stage, Index = t.Key.Index, Status = ToProto(t.Status), Hyperparameters = ToProto(t.Hyperparameters),
             EpochsDone = t.History.Count, EpochsTotal = t.Epochs, BestValAcc = t.BestValidationAccuracy ?? 0, LatestValAcc = t.LatestValidationAccuracy ?? 0,
             Worker = t.WorkerName ?? "", CheckpointKey = t.BestCheckpointKey ?? "", Attempt = t.Attempt, Message = t.Message ?? "",
+            Early = t.Early,
         };
         foreach (var e in t.History) row.ValAccHistory.Add(e.ValidationAccuracy);
         return row;

@@ -112,7 +112,8 @@ public enum WorkerOutcome
 /// <summary>The end of a trial as reported by its worker.</summary>
 public sealed record Completion(string WorkerId, string TrialId, int Attempt, WorkerOutcome Outcome, string? Message, int EpochsDone);
 
-/// <summary>An immutable copy of one trial for leaderboards.</summary>
+/// <summary>An immutable copy of one trial for leaderboards; <see cref="Early"/>: planned before the previous stage
+/// finished, so it may still be re-planned (see SearchCoordinator.EarlyStages).</summary>
 public sealed record TrialView(
     string Id,
     TrialKey Key,
@@ -128,7 +129,8 @@ public sealed record TrialView(
     int BestCheckpointEpoch,
     double BestCheckpointAccuracy,
     int Attempt,
-    string? Message);
+    string? Message,
+    bool Early = false);
 
 /// <summary>A worker for leaderboards.</summary>
 public sealed record WorkerView(string Id, string Name, string Hostname, string Version, int Cores, int Threads, DateTimeOffset LastSeen, bool Alive, string? CurrentTrialId);

@@ -74,19 +74,37 @@ public sealed partial class SearchCoordinator
                 rows[id] = JsonSerializer.Deserialize<TrialRow>(json, Json) ?? throw new InvalidDataException($"trial row {id} is empty");
             }
 
-            // Apply the rows of each planned stage; a finished stage plans the next, whose rows are applied in turn.
+            // Apply the rows of each planned stage; a finished stage plans the next, whose rows are applied in turn. Rows
+            // left over after an unfinished stage belong to the next one, started early: it is planned early again.
+            foreach (var row in rows.Values)
+            {
+                if (row.Number is int n) _nextSpareNumber = Math.Max(_nextSpareNumber, n + 1);
+            }
+
             var applied = new HashSet<string>(StringComparer.Ordinal);
-            for (int stage = 1; stage <= _plannedStages; stage++)
+            var rewrite = new List<TrialState>();
+            for (int stage = 1; stage <= Math.Max(_plannedStages, _earlyStage); stage++)
             {
                 foreach (var t in _ordered.Where(t => t.Key.Stage == stage).ToList())
                 {
                     if (!rows.TryGetValue(t.Id, out var row)) continue;
-                    Apply(t, row);
-                    if (t.Status.IsFinished()) _finishedPerStage[stage]++;
                     applied.Add(t.Id);
+                    if (row.Plan is not null && row.Plan != PlanFingerprint(t.Spec))
+                    {
+                        ApplyReplanned(t, row);
+                        rewrite.Add(t);
+                        continue;
+                    }
+
+                    Apply(t, row);
+                    // A row saved while its stage ran early, whose stage is now planned for real: the plan held.
+                    if (row.Plan is not null && !t.Early) rewrite.Add(t);
+                    if (t.Status.IsFinished()) _finishedPerStage[stage]++;
                 }
 
-                if (stage == _plannedStages) AdvanceStages();
+                if (stage != _plannedStages) continue;
+                AdvanceStages();
+                if (stage == _plannedStages && rows.Keys.Any(id => !applied.Contains(id))) PlanEarly();
             }
 
             var unknown = rows.Keys.Where(id => !applied.Contains(id)).ToList();
@@ -106,6 +124,7 @@ public sealed partial class SearchCoordinator
 
             _dirtyTrials.Clear();
             _dirtyWorkers.Clear();
+            foreach (var t in rewrite) Dirty(t);
             SkipPossiblyLostAttempts();
             Changed();
         }
@@ -113,6 +132,9 @@ public sealed partial class SearchCoordinator
 
     private void Apply(TrialState t, TrialRow row)
     {
+        if (row.Number is int number && number != t.Number) t.Renumber(number, CvLearn.Core.Checkpoints.CheckpointKey.TrialPrefix(_config.Experiment, number));
+        t.DiscardedCheckpoints.Clear();
+        if (row.Discarded is not null) t.DiscardedCheckpoints.AddRange(row.Discarded);
         t.Status = row.Status;
         t.Attempt = row.Attempt;
         t.WorkerId = row.WorkerId;
@@ -142,6 +164,24 @@ public sealed partial class SearchCoordinator
     }
 
     /// <summary>
+    /// A row of a trial started early whose plan no longer holds (the plan made now differs from the one it ran): its
+    /// work is dropped and its checkpoints deleted, as if it had been re-planned before the restart.
+    /// </summary>
+    private void ApplyReplanned(TrialState t, TrialRow row)
+    {
+        t.Renumber(row.Number ?? t.Number, CvLearn.Core.Checkpoints.CheckpointKey.TrialPrefix(_config.Experiment, row.Number ?? t.Number));
+        t.Attempt = row.Attempt;
+        t.Checkpoints.AddRange(row.Checkpoints);
+        if (row.Discarded is not null) t.DiscardedCheckpoints.AddRange(row.Discarded);
+        foreach (var w in _workers.Values)
+        {
+            if (w.CurrentTrialId == t.Id) w.CurrentTrialId = null;
+        }
+
+        Replan(t, t.Spec, $"re-planned: the plan of stage {t.Key.Stage} made after the master's restart differs from the one it ran");
+    }
+
+    /// <summary>
     /// Leases are answered before they are saved, so the last ones handed out before a crash may be missing from the
     /// state file. Every trial that comes back pending therefore skips one attempt number: the next lease can never
     /// carry the number of a lost one, whose worker is told to stop (stale attempt) instead of sharing the trial.
@@ -156,14 +196,20 @@ public sealed partial class SearchCoordinator
         }
     }
 
-    private static TrialRow ToRow(TrialState t) => new(t.Status, t.Attempt, t.WorkerId, t.WorkerName, t.Epochs.ToList(), t.Checkpoints.ToList(),
-        t.PendingStop, t.Message, t.Failures, t.StartedAt, t.FinishedAt);
+    private TrialRow ToRow(TrialState t) => new(t.Status, t.Attempt, t.WorkerId, t.WorkerName, t.Epochs.ToList(), t.Checkpoints.ToList(),
+        t.PendingStop, t.Message, t.Failures, t.StartedAt, t.FinishedAt,
+        t.Early ? PlanFingerprint(t.Spec) : null,
+        t.Number != PlannedNumber(t.Key) ? t.Number : null,
+        t.DiscardedCheckpoints.Count > 0 ? t.DiscardedCheckpoints.ToList() : null);
 
     private static WorkerRow ToRow(WorkerState w) => new(w.Name, w.Hostname, w.Version, w.Cores, w.Threads, w.Alive, w.CurrentTrialId);
 
+    // Plan: the spec of a trial started early, to tell at restore whether the plan still holds; Number: set when a
+    // re-planned trial was given a new one; Discarded: checkpoints of an earlier plan not yet deleted.
     private sealed record TrialRow(
         TrialStatus Status, int Attempt, string? WorkerId, string? WorkerName, List<EpochRecord> Epochs, List<ReportedCheckpoint> Checkpoints,
-        StopKind PendingStop, string? Message, int Failures, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+        StopKind PendingStop, string? Message, int Failures, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+        string? Plan = null, int? Number = null, List<string>? Discarded = null);
 
     private sealed record WorkerRow(string Name, string Hostname, string Version, int Cores, int Threads, bool Alive, string? CurrentTrialId);
 

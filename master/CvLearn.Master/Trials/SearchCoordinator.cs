@@ -61,6 +61,7 @@ public sealed partial class SearchCoordinator
         _stageOffsets = new int[config.Stages.Count + 1];
         for (int s = 0; s < config.Stages.Count; s++) _stageOffsets[s + 1] = _stageOffsets[s] + config.Stages[s].Trials;
         _finishedPerStage = new int[config.Stages.Count + 1];
+        _nextSpareNumber = config.TotalTrials;
         lock (_gate) PlanNextStage();
     }
 
@@ -117,11 +118,13 @@ public sealed partial class SearchCoordinator
 
             worker.CurrentTrialId = null;
             if (_searchDoneFlag) return new AcquireOutcome.Finished("all stages are done");
+            if (_pending.Count == 0) TryPlanEarly();
             if (_pending.Count == 0)
             {
                 int running = _ordered.Count(t => t.Status == TrialStatus.Running);
-                string reason = _plannedStages < _config.Stages.Count
-                    ? $"stage {_plannedStages}: {running} trial(s) still running; stage {_plannedStages + 1} is planned from its results when they finish"
+                int latest = Math.Max(_plannedStages, _earlyStage);
+                string reason = latest < _config.Stages.Count
+                    ? $"stage {latest}: {running} trial(s) still running; stage {latest + 1} is planned from its results when they finish"
                     : $"last stage: {running} trial(s) still running";
                 return new AcquireOutcome.Wait(_options.RetryAfter, reason);
             }
@@ -175,7 +178,12 @@ public sealed partial class SearchCoordinator
         {
             var worker = Worker(workerId);
             var t = Trial(trialId);
-            if (Stale(t, attempt, out string why)) return Verdict.Halt(why, Now);
+            if (Stale(t, attempt, out string why))
+            {
+                CollectLateCheckpoint(t, checkpointKey);
+                return Verdict.Halt(why, Now);
+            }
+
             Bind(t, worker);
             if (record.Epoch < 1 || record.Epoch > t.Spec.Epochs)
                 throw Invalid($"epoch: {record.Epoch} is outside 1..{t.Spec.Epochs} for trial {t.Id}.");
@@ -349,11 +357,14 @@ public sealed partial class SearchCoordinator
 
     // ------------------------------------------------------------------ reads
 
-    /// <summary>The trials' best stored checkpoints, best trial first, at most <paramref name="k"/>.</summary>
+    /// <summary>
+    /// The trials' best stored checkpoints, best trial first, at most <paramref name="k"/>; not those of a stage started
+    /// early until it stands (a re-planned trial's checkpoints are deleted).
+    /// </summary>
     public IReadOnlyList<TrialView> TopCheckpoints(int k)
     {
         if (k < 1) throw Invalid($"k: must be at least 1, got {k}.");
-        return Snapshot().Trials.Where(t => t.BestCheckpointKey is not null && t.Status.IsRankable() && t.BestValidationAccuracy is not null)
+        return Snapshot().Trials.Where(t => t.BestCheckpointKey is not null && !t.Early && t.Status.IsRankable() && t.BestValidationAccuracy is not null)
             .OrderByDescending(t => t.BestCheckpointAccuracy).ThenBy(t => t.Key).Take(k).ToList();
     }
 
@@ -361,7 +372,7 @@ public sealed partial class SearchCoordinator
     {
         lock (_gate)
         {
-            var board = Leaderboard.Build(_ordered.Select(t => t.ToResult()), _config.Stages.Take(Math.Max(1, _plannedStages)).ToList());
+            var board = Leaderboard.Build(_ordered.Select(t => t.ToResult()), _config.Stages.Take(Math.Max(1, Math.Max(_plannedStages, _earlyStage))).ToList());
             var views = new List<TrialView>(_ordered.Count);
             foreach (var e in board.Ranked) views.Add(View(_trials[e.Trial.Key.ToString()]));
             foreach (var r in board.Unranked) views.Add(View(_trials[r.Key.ToString()]));
@@ -416,6 +427,12 @@ public sealed partial class SearchCoordinator
         {
             why = "";
             return false;
+        }
+
+        if (attempt < t.ReplannedAtAttempt)
+        {
+            why = $"trial {t.Id} was re-planned when its stage, started early, was planned for real: this attempt ran values that no longer stand";
+            return true;
         }
 
         why = t.Status == TrialStatus.Running || t.Attempt != attempt
@@ -485,6 +502,7 @@ public sealed partial class SearchCoordinator
         _checkpointVersion++;
         LogFinished(t.Id, status.ToString().ToLowerInvariant(), t.BestValidationAccuracy ?? double.NaN, t.Epochs.Count, message ?? "");
         AdvanceStages();
+        if (_earlyStage != 0 && t.Key.Stage == _plannedStages) ReviseEarlyStage();
     }
 
     /// <summary>Plans the next stage once the current one is finished; marks the search done after the last.</summary>
@@ -495,7 +513,8 @@ public sealed partial class SearchCoordinator
         {
             if (_plannedStages < _config.Stages.Count)
             {
-                PlanNextStage();
+                if (_earlyStage == _plannedStages + 1) SettleEarlyStage();
+                else PlanNextStage();
                 continue;
             }
 
@@ -514,10 +533,20 @@ public sealed partial class SearchCoordinator
     {
         int stage = _plannedStages + 1;
         var plan = _planner.Plan(stage, Results());
+        AddTrials(plan, early: false);
+        _plannedStages = stage;
+        foreach (var w in plan.Warnings) AddWarning(w);
+        foreach (var note in plan.Notes) LogStageNote(stage, note);
+        LogStagePlanned(stage, plan.Trials.Count, plan.Epochs, Describe(plan));
+        Changed();
+    }
+
+    private void AddTrials(StagePlan plan, bool early)
+    {
         foreach (var spec in plan.Trials)
         {
-            int number = _stageOffsets[stage - 1] + spec.Index;
-            var t = new TrialState(spec, number, CheckpointKey.TrialPrefix(_config.Experiment, number));
+            int number = PlannedNumber(spec.Key);
+            var t = new TrialState(spec, number, CheckpointKey.TrialPrefix(_config.Experiment, number)) { Early = early };
             _trials.Add(t.Id, t);
             _ordered.Add(t);
             _pending.Add(t.Key);
@@ -525,13 +554,9 @@ public sealed partial class SearchCoordinator
             // config and earlier results, and Restore leaves trials without a row pending), so a 100,000-trial stage
             // costs no 100,000 row writes.
         }
-
-        _plannedStages = stage;
-        foreach (var w in plan.Warnings) AddWarning(w);
-        foreach (var note in plan.Notes) LogStageNote(stage, note);
-        LogStagePlanned(stage, plan.Trials.Count, plan.Epochs, string.Join("; ", plan.Space.Parameters.Select(p => p.Name + " ~ " + p.Distribution.Describe())));
-        Changed();
     }
+
+    private int PlannedNumber(TrialKey key) => _stageOffsets[key.Stage - 1] + key.Index;
 
     private void AddWarning(BorderWarning w)
     {
@@ -544,7 +569,7 @@ public sealed partial class SearchCoordinator
         var best = t.BestCheckpoint;
         return new TrialView(t.Id, t.Key, t.Number, t.Status, t.Spec.Hyperparameters, t.Spec.Epochs, t.Epochs.ToList(),
             t.BestValidationAccuracy, t.Epochs.Count > 0 ? t.Epochs[^1].ValidationAccuracy : null,
-            t.WorkerName, best?.Key, best?.Epoch ?? 0, best?.ValidationAccuracy ?? 0, t.Attempt, t.Message);
+            t.WorkerName, best?.Key, best?.Epoch ?? 0, best?.ValidationAccuracy ?? 0, t.Attempt, t.Message, t.Early);
     }
 
     private void Dirty(TrialState t) => _dirtyTrials.Add(t.Id);

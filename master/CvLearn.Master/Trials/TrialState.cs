@@ -21,13 +21,27 @@ internal sealed class TrialState
         CheckpointPrefix = checkpointPrefix;
     }
 
-    public TrialSpec Spec { get; }
+    /// <summary>What the trial runs; replaced only when a trial planned early is re-planned (see <see cref="Replan"/>).</summary>
+    public TrialSpec Spec { get; private set; }
     public TrialKey Key => Spec.Key;
     public string Id => Spec.Key.ToString();
 
-    /// <summary>Sequential number over the whole search (stage offsets + index): "trial-0042" in storage keys.</summary>
-    public int Number { get; }
-    public string CheckpointPrefix { get; }
+    /// <summary>Sequential number over the whole search (stage offsets + index): "trial-0042" in storage keys. A
+    /// re-planned trial gets a number past the planned ones, so its checkpoints never share a key with the old plan's.</summary>
+    public int Number { get; private set; }
+    public string CheckpointPrefix { get; private set; }
+
+    /// <summary>Planned before the previous stage finished (from its results so far): kept or re-planned when it finishes.</summary>
+    public bool Early { get; set; }
+
+    /// <summary>Checkpoints of an earlier plan of this trial, to be deleted from storage (persisted until they are).</summary>
+    public List<string> DiscardedCheckpoints { get; } = [];
+
+    /// <summary>Attempts below this one ran an earlier plan (in memory only: for the stop reason their workers get).</summary>
+    public int ReplannedAtAttempt { get; private set; }
+
+    /// <summary>Prefixes of earlier plans (in memory only): a late report under one names a checkpoint to delete.</summary>
+    public List<string> RetiredPrefixes { get; } = [];
 
     public TrialStatus Status { get; set; } = TrialStatus.Pending;
 
@@ -90,6 +104,44 @@ internal sealed class TrialState
 
     /// <summary>The checkpoint a requeued attempt resumes from: the latest one still stored.</summary>
     public ReportedCheckpoint? LatestCheckpoint => Checkpoints.Count == 0 ? null : Checkpoints.MaxBy(c => c.Epoch);
+
+    /// <summary>
+    /// Turns the trial into a fresh one running <paramref name="spec"/> under <paramref name="number"/>: the old plan's
+    /// results are dropped and its checkpoints queued for deletion. The attempt number of a leased trial goes up, so
+    /// the worker of the old plan is told to stop at its next call (stale attempt) instead of reporting into the new one.
+    /// </summary>
+    public void Replan(TrialSpec spec, int number, string checkpointPrefix)
+    {
+        DiscardedCheckpoints.AddRange(Checkpoints.Select(c => c.Key));
+        if (Attempt > 0)
+        {
+            RetiredPrefixes.Add(CheckpointPrefix);
+            Attempt++;
+            ReplannedAtAttempt = Attempt;
+        }
+
+        Spec = spec;
+        Number = number;
+        CheckpointPrefix = checkpointPrefix;
+        Status = TrialStatus.Pending;
+        WorkerId = null;
+        WorkerName = null;
+        Epochs.Clear();
+        Checkpoints.Clear();
+        LatestLoss = null;
+        PendingStop = StopKind.None;
+        Failures = 0;
+        FailedOnWorkerId = null;
+        StartedAt = null;
+        FinishedAt = null;
+    }
+
+    /// <summary>Restores the number (and prefix) a re-planned trial was given.</summary>
+    public void Renumber(int number, string checkpointPrefix)
+    {
+        Number = number;
+        CheckpointPrefix = checkpointPrefix;
+    }
 
     public TrialResult ToResult() => new(Key, Status, Spec.Hyperparameters, BestValidationAccuracy, Epochs.Count, Message);
 
