@@ -66,7 +66,7 @@ public sealed partial class SearchCoordinator
         foreach (var w in plan.Warnings) AddWarning(w);
         foreach (var note in plan.Notes) LogStageNote(plan.Stage, note);
         LogStagePlanned(plan.Stage, plan.Trials.Count, plan.Epochs, Describe(plan));
-        LogEarlySettled(plan.Stage, plan.Trials.Count - replanned, plan.Trials.Count);
+        LogEarlySettled(plan.Stage, plan.Trials.Count - replanned, plan.Trials.Count, replanned);
         Changed();
     }
 
@@ -203,6 +203,6 @@ public sealed partial class SearchCoordinator
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} re-planned early: {Replanned} of {Trials} trials changed with stage {Previous}'s latest results; space: {Space}")]
     private partial void LogEarlyRevised(int stage, int replanned, int trials, int previous, string space);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} was started early: {Kept} of its {Trials} trials stand, the others were re-planned")]
-    private partial void LogEarlySettled(int stage, int kept, int trials);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} was started early: {Kept} of its {Trials} trials stand, {Replanned} re-planned")]
+    private partial void LogEarlySettled(int stage, int kept, int trials, int replanned);
 }
