@@ -34,6 +34,7 @@ public class DashboardBrowserTests
         Assert.Contains("fmnist-conv", dom);
         Assert.Contains("class=\"st diverged\"", dom);                           // diverged trials visibly marked
         Assert.Contains("class=\"st failed\"", dom);
+        Assert.Contains("<span class=\"early\"", dom);                             // a trial of a stage started early
         Assert.Contains("learning_rate · stage 2 · high edge", dom);               // border warning
         Assert.Contains("greedy selection", dom);                                 // ensemble summary
         Assert.Contains("<polyline class=\"curve\"", dom);                        // learning curves drawn

@@ -59,4 +59,22 @@ public class LeaderboardTests
         Assert.False(TrialKey.TryParse("s0-t001", out _));
         Assert.False(TrialKey.TryParse("trial-1", out _));
     }
+
+    [Fact]
+    public void TheTerminalView_MarksATrialOfAStageStartedEarly()
+    {
+        var board = new CvLearn.Protos.V1.Leaderboard { Experiment = "x", TotalTrials = 2 };
+        board.Rows.Add(new CvLearn.Protos.V1.LeaderboardRow { TrialId = "s2-t000", Stage = 2, Status = CvLearn.Protos.V1.TrialStatus.Running, Early = true });
+        board.Rows.Add(new CvLearn.Protos.V1.LeaderboardRow { TrialId = "s1-t000", Stage = 1, Status = CvLearn.Protos.V1.TrialStatus.Running });
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(text), Ansi = Spectre.Console.AnsiSupport.No, ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+        });
+        console.Profile.Width = 200;
+        console.Write(Commands.LeaderboardRenderer.Render(board, 10));
+        var lines = text.ToString().Split('\n');
+        Assert.Contains("running (early)", lines.Single(l => l.Contains("s2-t000", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.DoesNotContain("early", lines.Single(l => l.Contains("s1-t000", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
 }
