@@ -413,4 +413,17 @@ public class ConfigValidationTests
         var ex = await Assert.ThrowsAsync<SearchConfigException>(() => SearchConfigParser.LoadAsync("/nonexistent/search.json"));
         Assert.Equal("(file)", Assert.Single(ex.Errors).Path);
     }
+
+    [Fact]
+    public async Task TheShippedExampleConfigs_AreValid_AsServeReadsThem()
+    {
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Examples"), "*.json");
+        Assert.Contains(files, f => Path.GetFileName(f) == "fashion-mnist-search.json"); // the README's main job
+        foreach (string file in files)
+        {
+            var (config, _) = await Hosting.SearchSetup.LoadConfigAsync(file, CancellationToken.None);
+            Assert.True(config.Warnings.Count == 0, $"{file}: {string.Join("; ", config.Warnings)}");
+            Assert.True(config.TotalTrials > 0, file);
+        }
+    }
 }
