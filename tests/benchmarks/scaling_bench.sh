@@ -5,7 +5,7 @@
 # percent within minutes, so each round's pair is compared, in alternating order, and the median is the figure).
 # Prints both wall times and their ratio per round: the whole command, and the search alone (first stage planned ->
 # last trial finished, from the master's millisecond log timestamps).
-# Usage: [ROUNDS=3] tests/benchmarks/scaling_bench.sh [CONFIG]
+# Usage: [ROUNDS=3] [LOGS=DIR] tests/benchmarks/scaling_bench.sh [CONFIG]   (LOGS keeps each run's master log there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 config=${1:-tests/benchmarks/scaling-search.json}
@@ -23,6 +23,7 @@ run() { # $1 = workers, $2 = round → prints "whole search" seconds
     --http-port "$(free_port)" --storage "$out/storage" --state "$out/state.db" --exit-when-done > "$out.log" 2>&1 \
     || { cat "$out.log" >&2; exit 1; }
   end=$(date +%s.%N)
+  if [[ -n "${LOGS:-}" ]]; then mkdir -p "$LOGS" && cp "$out.log" "$LOGS/round$2-workers$1.log"; fi
   /usr/bin/python3 - "$out.log" "$start" "$end" <<'PY'
 import re, sys
 from datetime import datetime
