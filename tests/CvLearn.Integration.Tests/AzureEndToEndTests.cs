@@ -138,12 +138,28 @@ public sealed partial class AzureEndToEndTests(ITestOutputHelper output)
                 Assert.True(await store.ExistsAsync(row.CheckpointKey, CancellationToken.None), $"{row.TrialId}: {row.CheckpointKey} was lost");
             }
 
+            // The master still runs: retention may delete a listed blob before it is read (e.g. a checkpoint of a trial
+            // re-planned when stage 2, started early, was planned for real). Such a blob is never a reported one.
             int parsed = 0;
+            var reported = board.Rows.Select(r => r.CheckpointKey).ToHashSet(StringComparer.Ordinal);
             await foreach (var o in store.ListAsync("", CancellationToken.None))
             {
-                await using var s = await store.OpenReadAsync(o.Key, CancellationToken.None);
-                var checkpoint = await CheckpointFile.ReadAsync(s, o.Key, CancellationToken.None);
-                Assert.NotNull(checkpoint);
+                Stream s;
+                try
+                {
+                    s = await store.OpenReadAsync(o.Key, CancellationToken.None);
+                }
+                catch (CheckpointNotFoundException) when (!reported.Contains(o.Key))
+                {
+                    continue;
+                }
+
+                await using (s)
+                {
+                    var checkpoint = await CheckpointFile.ReadAsync(s, o.Key, CancellationToken.None);
+                    Assert.NotNull(checkpoint);
+                }
+
                 parsed++;
             }
 
