@@ -61,13 +61,9 @@ public sealed partial class SearchCoordinator
         }
 
         _earlyStage = 0;
-        _plannedStages = plan.Stage;
         _checkpointVersion++; // its checkpoints now take part in retention
-        foreach (var w in plan.Warnings) AddWarning(w);
-        foreach (var note in plan.Notes) LogStageNote(plan.Stage, note);
-        LogStagePlanned(plan.Stage, plan.Trials.Count, plan.Epochs, Describe(plan));
+        AdoptPlan(plan);
         LogEarlySettled(plan.Stage, plan.Trials.Count - replanned, plan.Trials.Count, replanned);
-        Changed();
     }
 
     /// <summary>Re-plans the early stage's trials whose spec differs from <paramref name="plan"/>'s; returns how many.</summary>
@@ -88,18 +84,13 @@ public sealed partial class SearchCoordinator
 
     private void Replan(TrialState t, TrialSpec spec, string reason)
     {
-        if (t.WorkerId is { } wid && _workers.TryGetValue(wid, out var w) && w.CurrentTrialId == t.Id)
-        {
-            w.CurrentTrialId = null;
-            _dirtyWorkers.Add(w.Id);
-        }
-
+        ReleaseWorkerOf(t);
         if (t.Status.IsFinished()) _finishedPerStage[t.Key.Stage]--;
         // A trial never leased has written nothing: it keeps its number. Any other gets a new one, so that a late
         // checkpoint of the old plan's worker can never overwrite one of the new plan's.
         int number = t.Attempt > 0 ? _nextSpareNumber++ : t.Number;
         bool wasLeased = t.Attempt > 0;
-        t.Replan(spec, number, CheckpointKey.TrialPrefix(_config.Experiment, number));
+        t.Replan(spec, number, PrefixOf(number));
         t.Message = reason;
         _pending.Add(t.Key);
         if (wasLeased)
@@ -130,7 +121,7 @@ public sealed partial class SearchCoordinator
             }
 
             int epochs = t.Epochs.Count;
-            double? predicted = BestOfFirst(t, epochs) + MedianGainAfter(finished, epochs);
+            double? predicted = t.BestOver(epochs) + MedianGainAfter(finished, epochs);
             bool top = predicted is double p && double.IsFinite(p) && finished.Count(f => f.BestValidationAccuracy > p) < fromTop;
             results.Add(top
                 ? new TrialResult(t.Key, TrialStatus.Completed, t.Spec.Hyperparameters, 1 + predicted, epochs, "predicted to end among the top trials")
@@ -146,25 +137,13 @@ public sealed partial class SearchCoordinator
         var gains = new List<double>(finished.Count);
         foreach (var f in finished)
         {
-            if (BestOfFirst(f, epochs) is double early && f.BestValidationAccuracy is double final) gains.Add(final - early);
+            if (f.BestOver(epochs) is double early && f.BestValidationAccuracy is double final) gains.Add(final - early);
         }
 
         if (gains.Count == 0) return 0;
         gains.Sort();
         int mid = gains.Count / 2;
         return gains.Count % 2 == 1 ? gains[mid] : (gains[mid - 1] + gains[mid]) / 2;
-    }
-
-    private static double? BestOfFirst(TrialState t, int epochs)
-    {
-        double? best = null;
-        for (int i = 0; i < Math.Min(epochs, t.Epochs.Count); i++)
-        {
-            double a = t.Epochs[i].ValidationAccuracy;
-            if (!double.IsNaN(a) && (best is null || a > best)) best = a;
-        }
-
-        return best;
     }
 
     private static bool SameSpec(TrialSpec a, TrialSpec b)

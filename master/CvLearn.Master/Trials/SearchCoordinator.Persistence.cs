@@ -83,7 +83,7 @@ public sealed partial class SearchCoordinator
 
             var applied = new HashSet<string>(StringComparer.Ordinal);
             var rewrite = new List<TrialState>();
-            for (int stage = 1; stage <= Math.Max(_plannedStages, _earlyStage); stage++)
+            for (int stage = 1; stage <= LatestStage; stage++)
             {
                 foreach (var t in _ordered.Where(t => t.Key.Stage == stage).ToList())
                 {
@@ -132,7 +132,7 @@ public sealed partial class SearchCoordinator
 
     private void Apply(TrialState t, TrialRow row)
     {
-        if (row.Number is int number && number != t.Number) t.Renumber(number, CvLearn.Core.Checkpoints.CheckpointKey.TrialPrefix(_config.Experiment, number));
+        if (row.Number is int number && number != t.Number) t.Renumber(number, PrefixOf(number));
         t.DiscardedCheckpoints.Clear();
         if (row.Discarded is not null) t.DiscardedCheckpoints.AddRange(row.Discarded);
         t.Status = row.Status;
@@ -169,7 +169,7 @@ public sealed partial class SearchCoordinator
     /// </summary>
     private void ApplyReplanned(TrialState t, TrialRow row)
     {
-        t.Renumber(row.Number ?? t.Number, CvLearn.Core.Checkpoints.CheckpointKey.TrialPrefix(_config.Experiment, row.Number ?? t.Number));
+        t.Renumber(row.Number ?? t.Number, PrefixOf(row.Number ?? t.Number));
         t.Attempt = row.Attempt;
         t.Checkpoints.AddRange(row.Checkpoints);
         if (row.Discarded is not null) t.DiscardedCheckpoints.AddRange(row.Discarded);

@@ -122,7 +122,7 @@ public sealed partial class SearchCoordinator
             if (_pending.Count == 0)
             {
                 int running = _ordered.Count(t => t.Status == TrialStatus.Running);
-                int latest = Math.Max(_plannedStages, _earlyStage);
+                int latest = LatestStage;
                 string reason = latest < _config.Stages.Count
                     ? $"stage {latest}: {running} trial(s) still running; stage {latest + 1} is planned from its results when they finish"
                     : $"last stage: {running} trial(s) still running";
@@ -372,7 +372,7 @@ public sealed partial class SearchCoordinator
     {
         lock (_gate)
         {
-            var board = Leaderboard.Build(_ordered.Select(t => t.ToResult()), _config.Stages.Take(Math.Max(1, Math.Max(_plannedStages, _earlyStage))).ToList());
+            var board = Leaderboard.Build(_ordered.Select(t => t.ToResult()), _config.Stages.Take(Math.Max(1, LatestStage)).ToList());
             var views = new List<TrialView>(_ordered.Count);
             foreach (var e in board.Ranked) views.Add(View(_trials[e.Trial.Key.ToString()]));
             foreach (var r in board.Unranked) views.Add(View(_trials[r.Key.ToString()]));
@@ -471,12 +471,7 @@ public sealed partial class SearchCoordinator
 
     private void Requeue(TrialState t, string reason)
     {
-        if (t.WorkerId is { } wid && _workers.TryGetValue(wid, out var w) && w.CurrentTrialId == t.Id)
-        {
-            w.CurrentTrialId = null;
-            _dirtyWorkers.Add(w.Id);
-        }
-
+        ReleaseWorkerOf(t);
         var resume = t.LatestCheckpoint;
         int keep = resume?.Epoch ?? 0;
         if (t.Epochs.Count > keep) t.Epochs.RemoveRange(keep, t.Epochs.Count - keep);
@@ -497,7 +492,7 @@ public sealed partial class SearchCoordinator
         t.Message = message;
         t.FinishedAt = Now;
         t.LatestLoss = null;
-        if (t.WorkerId is { } wid && _workers.TryGetValue(wid, out var w) && w.CurrentTrialId == t.Id) w.CurrentTrialId = null;
+        ReleaseWorkerOf(t);
         Dirty(t);
         _checkpointVersion++;
         LogFinished(t.Id, status.ToString().ToLowerInvariant(), t.BestValidationAccuracy ?? double.NaN, t.Epochs.Count, message ?? "");
@@ -534,19 +529,40 @@ public sealed partial class SearchCoordinator
         int stage = _plannedStages + 1;
         var plan = _planner.Plan(stage, Results());
         AddTrials(plan, early: false);
-        _plannedStages = stage;
+        AdoptPlan(plan);
+    }
+
+    /// <summary>Makes <paramref name="plan"/>'s stage the current one (its trials are already added).</summary>
+    private void AdoptPlan(StagePlan plan)
+    {
+        _plannedStages = plan.Stage;
         foreach (var w in plan.Warnings) AddWarning(w);
-        foreach (var note in plan.Notes) LogStageNote(stage, note);
-        LogStagePlanned(stage, plan.Trials.Count, plan.Epochs, Describe(plan));
+        foreach (var note in plan.Notes) LogStageNote(plan.Stage, note);
+        LogStagePlanned(plan.Stage, plan.Trials.Count, plan.Epochs, Describe(plan));
         Changed();
     }
+
+    /// <summary>The worker holding <paramref name="t"/> lets go of it (the trial is requeued, re-planned or finished).</summary>
+    private void ReleaseWorkerOf(TrialState t)
+    {
+        if (t.WorkerId is { } wid && _workers.TryGetValue(wid, out var w) && w.CurrentTrialId == t.Id)
+        {
+            w.CurrentTrialId = null;
+            _dirtyWorkers.Add(w.Id);
+        }
+    }
+
+    /// <summary>The latest stage with trials: the current one, or the next when it was started early.</summary>
+    private int LatestStage => Math.Max(_plannedStages, _earlyStage);
+
+    private string PrefixOf(int number) => CheckpointKey.TrialPrefix(_config.Experiment, number);
 
     private void AddTrials(StagePlan plan, bool early)
     {
         foreach (var spec in plan.Trials)
         {
             int number = PlannedNumber(spec.Key);
-            var t = new TrialState(spec, number, CheckpointKey.TrialPrefix(_config.Experiment, number)) { Early = early };
+            var t = new TrialState(spec, number, PrefixOf(number)) { Early = early };
             _trials.Add(t.Id, t);
             _ordered.Add(t);
             _pending.Add(t.Key);

@@ -73,18 +73,19 @@ internal sealed class TrialState
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
 
-    public double? BestValidationAccuracy
-    {
-        get
-        {
-            double best = double.NegativeInfinity;
-            foreach (var e in Epochs)
-            {
-                if (e.ValidationAccuracy > best) best = e.ValidationAccuracy;
-            }
+    public double? BestValidationAccuracy => BestOver(Epochs.Count);
 
-            return double.IsNegativeInfinity(best) ? null : best;
+    /// <summary>The best validation accuracy over the first <paramref name="epochs"/> epochs (NaN skipped), or null.</summary>
+    public double? BestOver(int epochs)
+    {
+        double? best = null;
+        for (int i = 0; i < Math.Min(epochs, Epochs.Count); i++)
+        {
+            double a = Epochs[i].ValidationAccuracy;
+            if (!double.IsNaN(a) && (best is null || a > best)) best = a;
         }
+
+        return best;
     }
 
     /// <summary>The stored checkpoint with the best validation accuracy (earliest epoch on ties), or null.</summary>
@@ -121,8 +122,7 @@ internal sealed class TrialState
         }
 
         Spec = spec;
-        Number = number;
-        CheckpointPrefix = checkpointPrefix;
+        Renumber(number, checkpointPrefix);
         Status = TrialStatus.Pending;
         WorkerId = null;
         WorkerName = null;
