@@ -68,6 +68,9 @@ public sealed partial class PublishedHostsTests(ITestOutputHelper output)
             // just before the master exits: checkpoints of exactly the 6 trials that stand are left.
             var trialDirs = Directory.EnumerateFiles(world.Storage, "*.ckpt", SearchOption.AllDirectories).Select(Path.GetDirectoryName).Distinct().ToList();
             Assert.True(trialDirs.Count == 6, $"checkpoints of {trialDirs.Count} trials are left: {string.Join(", ", trialDirs)}");
+            // ... and no empty directory of a trial whose checkpoints were deleted.
+            var allTrialDirs = Directory.EnumerateDirectories(world.Storage, "trial-*", SearchOption.AllDirectories).ToList();
+            Assert.True(allTrialDirs.Count == 6, $"{allTrialDirs.Count} trial directories are left: {string.Join(", ", allTrialDirs)}");
             Assert.Matches(@"Ensemble on the validation split: top-2 average 0\.\d{4}", log);
         });
     }

@@ -21,11 +21,10 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.");
-        Directory.CreateDirectory(dir);
         string temp = Path.Combine(dir, TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            await using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var fs = CreateTemp(dir, temp))
             {
                 await write(fs, ct).ConfigureAwait(false);
                 await fs.FlushAsync(ct).ConfigureAwait(false);
@@ -38,6 +37,27 @@ public static class AtomicFile
         {
             TryDelete(temp);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates the directory and the temp file in it. A store removes directories its deletes leave empty, so another
+    /// process may remove this one between the two steps: then it is created again (the temp file, once there, keeps it).
+    /// </summary>
+    private static FileStream CreateTemp(string dir, string temp)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(dir);
+                return new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                // ENOENT, or .NET's "already exists" when mkdir met the directory and it was gone by the time it looked:
+                // a real error (no space, read-only file system) comes back on every attempt and is thrown by the last.
+            }
         }
     }
 

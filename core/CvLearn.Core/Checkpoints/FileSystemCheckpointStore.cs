@@ -11,6 +11,9 @@ namespace CvLearn.Core.Checkpoints;
 /// Metadata is kept in a sidecar file ".&lt;name&gt;.meta.json" next to the object, written (atomically) before the
 /// content; metadata and content are therefore each atomic but not atomic together (during an overwrite a lister can
 /// briefly see the new metadata with the old content).
+/// A delete also removes the directories it leaves empty (up to the root, never the root): the store holds objects,
+/// not directories, and a long search would otherwise leave an empty trial-NNNN/ behind for every trial whose
+/// checkpoints retention deleted.
 /// </summary>
 public sealed class FileSystemCheckpointStore : ICheckpointStore
 {
@@ -78,13 +81,21 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
 
         var found = new List<(string Key, FileInfo Info)>();
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0, ReturnSpecialDirectories = false };
-        foreach (string file in Directory.EnumerateFiles(baseDir, "*", options))
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
-            if (!key.StartsWith(prefix, StringComparison.Ordinal) || HasDotSegment(key)) continue;
-            found.Add((key, new FileInfo(file)));
+            foreach (string file in Directory.EnumerateFiles(baseDir, "*", options))
+            {
+                ct.ThrowIfCancellationRequested();
+                string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+                if (!key.StartsWith(prefix, StringComparison.Ordinal) || HasDotSegment(key)) continue;
+                found.Add((key, new FileInfo(file)));
+            }
         }
+        catch (DirectoryNotFoundException)
+        {
+            // The last object under it was deleted (and its directory with it) since Directory.Exists: nothing to list.
+        }
+
         found.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         foreach (var (key, info) in found)
         {
@@ -108,6 +119,7 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
         ct.ThrowIfCancellationRequested();
         DeleteIfExists(path);
         DeleteIfExists(SidecarOf(path));
+        PruneEmptyDirectories(Path.GetDirectoryName(path));
         return Task.CompletedTask;
     }
 
@@ -142,6 +154,33 @@ public sealed class FileSystemCheckpointStore : ICheckpointStore
         catch (JsonException)
         {
             return null;   // a damaged sidecar must not hide the checkpoint itself
+        }
+    }
+
+    /// <summary>
+    /// Removes <paramref name="dir"/> and then each parent below the root while it is empty. rmdir(2) refuses a directory
+    /// that is not empty, so one another process is writing into (its temp file is already there) always stays; a
+    /// writer that loses the race between creating the directory and creating its temp file creates it again
+    /// (<see cref="AtomicFile"/>).
+    /// </summary>
+    private void PruneEmptyDirectories(string? dir)
+    {
+        while (dir is not null && dir.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: false);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // already gone: its parent may still be empty
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return; // not empty (or not ours to remove): it and its parents stay
+            }
+
+            dir = Path.GetDirectoryName(dir);
         }
     }
 

@@ -55,6 +55,61 @@ public sealed class FileSystemCheckpointStoreTests : CheckpointStoreContract
         Assert.Equal("from process A", await new StreamReader(s).ReadToEndAsync());
     }
 
+    [Fact]
+    public async Task DeleteRemovesTheDirectoriesItLeavesEmpty_ButNeverTheRoot()
+    {
+        await PutTextAsync("e/trial-0001/val0.5000_ep01.ckpt", "a", new Dictionary<string, string> { ["m"] = "1" });
+        await PutTextAsync("e/trial-0001/val0.6000_ep02.ckpt", "b");
+        await PutTextAsync("e/trial-0002/val0.7000_ep01.ckpt", "c");
+        string trial1 = Path.Combine(_dir.Path, "e", "trial-0001");
+
+        await Store.DeleteAsync("e/trial-0001/val0.5000_ep01.ckpt", Ct);
+        Assert.True(Directory.Exists(trial1), "a directory that still holds an object must stay");
+        await Store.DeleteAsync("e/trial-0001/val0.6000_ep02.ckpt", Ct);
+        Assert.False(Directory.Exists(trial1), "the trial directory emptied by the delete must go");
+        Assert.True(Directory.Exists(Path.Combine(_dir.Path, "e", "trial-0002")));
+        await Store.DeleteAsync("e/trial-0002/val0.7000_ep01.ckpt", Ct);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "e")), "the experiment directory emptied by the delete must go");
+        Assert.True(Directory.Exists(_dir.Path), "the store's root must stay");
+        Assert.Empty(await ListAsync("e/"));
+
+        // The store works on as before: a put creates the directories again.
+        await PutTextAsync("e/trial-0001/val0.8000_ep03.ckpt", "d");
+        Assert.Equal("d", await GetTextAsync("e/trial-0001/val0.8000_ep03.ckpt"));
+    }
+
+    [Fact]
+    public async Task DeleteKeepsADirectoryAWriterIsWritingInto()
+    {
+        await PutTextAsync("e/trial-0001/val0.5000_ep01.ckpt", "a");
+        // Another process's write in progress: its temp file is in the directory.
+        string temp = Path.Combine(_dir.Path, "e", "trial-0001", AtomicFile.TempPrefix + "0123456789abcdef");
+        await File.WriteAllTextAsync(temp, "partial");
+        await Store.DeleteAsync("e/trial-0001/val0.5000_ep01.ckpt", Ct);
+        Assert.True(File.Exists(temp));
+    }
+
+    [Fact]
+    public async Task ConcurrentPutsAndDeletesInOneDirectory_NeverFail()
+    {
+        // Each delete of the only object removes the directory another thread's put is about to write into: the put
+        // must create it again, never fail, and every object put and not yet deleted must be readable.
+        async Task Churn(string name)
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                string key = $"e/trial-0001/{name}_{i:D3}.ckpt";
+                await PutTextAsync(key, name + i);
+                Assert.Equal(name + i, await GetTextAsync(key));
+                await Store.DeleteAsync(key, Ct);
+            }
+        }
+
+        await Task.WhenAll(Task.Run(() => Churn("a")), Task.Run(() => Churn("b")), Task.Run(() => Churn("c")));
+        Assert.Empty(await ListAsync(""));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "e")));
+    }
+
     private sealed class FailingStream(byte[] data, int failAfter) : MemoryStream(data)
     {
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
