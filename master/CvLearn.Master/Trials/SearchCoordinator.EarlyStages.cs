@@ -174,8 +174,6 @@ public sealed partial class SearchCoordinator
         Changed();
     }
 
-    private static string Describe(StagePlan plan) => string.Join("; ", plan.Space.Parameters.Select(p => p.Name + " ~ " + p.Distribution.Describe()));
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} started early: {Trials} trials planned from stage {Previous}'s results so far and a prediction of its unfinished trials; space: {Space}")]
     private partial void LogEarlyPlanned(int stage, int trials, int previous, string space);
 

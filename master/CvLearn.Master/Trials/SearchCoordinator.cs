@@ -14,6 +14,8 @@ namespace CvLearn.Master.Trials;
 /// whether to continue). Every call is short and non-blocking, so one lock serves thousands of calls per second;
 /// I/O (persistence, checkpoint deletion, ensembles) happens outside it, in the services that read
 /// <see cref="TakeChanges"/>, <see cref="RetentionCandidates"/> and <see cref="SearchDone"/>.
+/// This file holds the worker calls and reads; the other parts: .Stages (planning each stage), .EarlyStages (starting
+/// the next stage before the current one ends), .Persistence (saved rows and restore), .Retention (checkpoints to keep).
 /// </summary>
 public sealed partial class SearchCoordinator
 {
@@ -500,48 +502,6 @@ public sealed partial class SearchCoordinator
         if (_earlyStage != 0 && t.Key.Stage == _plannedStages) ReviseEarlyStage();
     }
 
-    /// <summary>Plans the next stage once the current one is finished; marks the search done after the last.</summary>
-    private void AdvanceStages()
-    {
-        // Counting finished trials per stage keeps a completion O(1); the planner only runs when a stage is complete.
-        while (!_searchDoneFlag && _finishedPerStage[_plannedStages] >= _config.Stage(_plannedStages).Trials)
-        {
-            if (_plannedStages < _config.Stages.Count)
-            {
-                if (_earlyStage == _plannedStages + 1) SettleEarlyStage();
-                else PlanNextStage();
-                continue;
-            }
-
-            var final = _planner.Analyze(_plannedStages, Results());
-            foreach (var w in final.Warnings) AddWarning(w);
-            _searchDoneFlag = true;
-            _metaDirty = true;
-            LogSearchDone(_config.Experiment, _ordered.Count);
-            _searchDone.TrySetResult();
-        }
-    }
-
-    private List<TrialResult> Results() => _ordered.Select(t => t.ToResult()).ToList();
-
-    private void PlanNextStage()
-    {
-        int stage = _plannedStages + 1;
-        var plan = _planner.Plan(stage, Results());
-        AddTrials(plan, early: false);
-        AdoptPlan(plan);
-    }
-
-    /// <summary>Makes <paramref name="plan"/>'s stage the current one (its trials are already added).</summary>
-    private void AdoptPlan(StagePlan plan)
-    {
-        _plannedStages = plan.Stage;
-        foreach (var w in plan.Warnings) AddWarning(w);
-        foreach (var note in plan.Notes) LogStageNote(plan.Stage, note);
-        LogStagePlanned(plan.Stage, plan.Trials.Count, plan.Epochs, Describe(plan));
-        Changed();
-    }
-
     /// <summary>The worker holding <paramref name="t"/> lets go of it (the trial is requeued, re-planned or finished).</summary>
     private void ReleaseWorkerOf(TrialState t)
     {
@@ -550,34 +510,6 @@ public sealed partial class SearchCoordinator
             w.CurrentTrialId = null;
             _dirtyWorkers.Add(w.Id);
         }
-    }
-
-    /// <summary>The latest stage with trials: the current one, or the next when it was started early.</summary>
-    private int LatestStage => Math.Max(_plannedStages, _earlyStage);
-
-    private string PrefixOf(int number) => CheckpointKey.TrialPrefix(_config.Experiment, number);
-
-    private void AddTrials(StagePlan plan, bool early)
-    {
-        foreach (var spec in plan.Trials)
-        {
-            int number = PlannedNumber(spec.Key);
-            var t = new TrialState(spec, number, PrefixOf(number)) { Early = early };
-            _trials.Add(t.Id, t);
-            _ordered.Add(t);
-            _pending.Add(t.Key);
-            // Not marked dirty: a planned, never-leased trial has nothing to save (the plan is a pure function of the
-            // config and earlier results, and Restore leaves trials without a row pending), so a 100,000-trial stage
-            // costs no 100,000 row writes.
-        }
-    }
-
-    private int PlannedNumber(TrialKey key) => _stageOffsets[key.Stage - 1] + key.Index;
-
-    private void AddWarning(BorderWarning w)
-    {
-        _warnings.Add(w);
-        LogBorder(w.Parameter, w.Stage, w.Message);
     }
 
     private static TrialView View(TrialState t)
@@ -615,16 +547,4 @@ public sealed partial class SearchCoordinator
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trial {TrialId} {Status}: best val_acc {BestValAcc:0.0000} after {Epochs} epoch(s) {Message}")]
     private partial void LogFinished(string trialId, string status, double bestValAcc, int epochs, string message);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} planned: {Trials} trials of {Epochs} epoch(s); space: {Space}")]
-    private partial void LogStagePlanned(int stage, int trials, int epochs, string space);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage}: {Note}")]
-    private partial void LogStageNote(int stage, string note);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Border warning for {Parameter} after stage {Stage}: {Message}")]
-    private partial void LogBorder(string parameter, int stage, string message);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Search {Experiment}: all {Trials} trials finished")]
-    private partial void LogSearchDone(string experiment, int trials);
 }
