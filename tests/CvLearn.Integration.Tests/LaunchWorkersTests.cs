@@ -27,7 +27,8 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
         var remote = new RemoteSide(world);
         await RunAsync(world, remote, async () =>
         {
-            string config = world.WriteConfig(Configs.Search("e2e-launch", [(8, 2, null)], ensembleTop: 2)); // long enough (16 epochs) that both hosts' workers are still running at the script's 1-s check
+            // Long enough (16 epochs) that both hosts' workers are still running at the launch script's 1-s check.
+            string config = world.WriteConfig(Configs.Search("e2e-launch", [(8, 2, null)], ensembleTop: 2));
             var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "30", "--heartbeat-seconds", "1"]);
             var client = world.Client(master.Grpc);
 

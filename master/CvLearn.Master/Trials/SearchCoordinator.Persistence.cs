@@ -169,7 +169,8 @@ public sealed partial class SearchCoordinator
     /// </summary>
     private void ApplyReplanned(TrialState t, TrialRow row)
     {
-        t.Renumber(row.Number ?? t.Number, PrefixOf(row.Number ?? t.Number));
+        int number = row.Number ?? t.Number;
+        t.Renumber(number, PrefixOf(number));
         t.Attempt = row.Attempt;
         t.Checkpoints.AddRange(row.Checkpoints);
         if (row.Discarded is not null) t.DiscardedCheckpoints.AddRange(row.Discarded);
