@@ -27,8 +27,10 @@ public sealed partial class LaunchWorkersTests(ITestOutputHelper output)
         var remote = new RemoteSide(world);
         await RunAsync(world, remote, async () =>
         {
-            // Long enough (16 epochs) that both hosts' workers are still running at the launch script's 1-s check.
-            string config = world.WriteConfig(Configs.Search("e2e-launch", [(8, 2, null)], ensembleTop: 2));
+            // Long enough that both hosts' workers are still running at the launch script's 1-s check: it starts the
+            // hosts one after the other, and 16 epochs of 2,000 images once ended 0.2 s after the second worker joined
+            // (a 4-epoch trial of 6,000 images takes ~0.13 s; 30-epoch ones keep the search going for seconds).
+            string config = world.WriteConfig(Configs.Search("e2e-launch", [(8, 30, null)], trainLimit: 6000, ensembleTop: 2));
             var master = await world.StartMasterAsync(config, TestWorld.FreePort(), TestWorld.FreePort(), ["--lease-seconds", "30", "--heartbeat-seconds", "1"]);
             var client = world.Client(master.Grpc);
 
